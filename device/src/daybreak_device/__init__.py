@@ -1,0 +1,3 @@
+"""Daybreak device server."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,83 @@
+"""``daybreak-device``: run the Daybreak device server."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .config import OPTIONS, ConfigError, Settings, load_settings, resolve_token
+from .output import OutputError
+from .server import DaybreakServer
+
+EPILOG = """\
+Every setting can also come from a TOML config file (--config, or $DAYBREAK_CONFIG;
+keys as the long option names with underscores, e.g. pwm_chip = 0) and from
+environment variables DAYBREAK_<NAME> (e.g. DAYBREAK_PORT=8080). The command line
+wins over the environment, which wins over the config file.
+
+Try it on any PC:  daybreak-device --mock --host 127.0.0.1 --port 8080 --token T
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser, generated from the settings table."""
+    parser = argparse.ArgumentParser(
+        prog="daybreak-device",
+        description="Daybreak wake-up light device server: drives a PWM LED and serves "
+        "Socket.IO and a REST API for Home Assistant.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--config", type=Path, metavar="FILE", help="TOML config file (default $DAYBREAK_CONFIG)"
+    )
+    for option in OPTIONS:
+        flag = "--" + option.name.replace("_", "-")
+        if option.is_flag:
+            parser.add_argument(
+                flag, dest=option.name, action=argparse.BooleanOptionalAction, help=option.help
+            )
+        else:
+            parser.add_argument(flag, dest=option.name, metavar=option.metavar, help=option.help)
+    parser.set_defaults(**{option.name: None for option in OPTIONS})
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse settings, print a generated token once, and serve until stopped."""
+    args = vars(build_parser().parse_args(argv))
+    config_file = args.pop("config")
+    try:
+        settings: Settings = load_settings(args, config_file=config_file)
+        token, generated = resolve_token(settings)
+    except (ConfigError, OSError) as err:
+        print(f"daybreak-device: {err}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if generated:
+        print(
+            f"Generated access token (stored in {settings.state_dir / 'token'}):\n{token}",
+            flush=True,
+        )
+    try:
+        asyncio.run(DaybreakServer(settings, token).run())
+    except (OutputError, ValueError) as err:
+        print(f"daybreak-device: {err}", file=sys.stderr)
+        return 1
+    except OSError as err:
+        print(f"daybreak-device: cannot serve: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""Perceptual dimming: Home Assistant brightness to LED duty cycle.
+
+Home Assistant's brightness (0-255) is treated as *perceived* lightness, so equal
+brightness steps look equal. The default curve is CIE 1931 L*: brightness 255 is
+L* 100, and the relative luminance (which PWM duty controls) follows
+``Y = ((L* + 16) / 116) ** 3`` above L* 8 and ``Y = L* / 903.3`` below. Half
+brightness is therefore about 18.4 % duty, and the dim end is very fine, which is
+what the high-resolution output backends are for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final, Literal, TypeAlias
+
+DimmingCurve: TypeAlias = Literal["cie", "gamma", "linear"]
+DIMMING_CURVES: Final[tuple[DimmingCurve, ...]] = ("cie", "gamma", "linear")
+
+_KAPPA: Final = 24389 / 27  # 903.296..., CIE's exact constant
+_EPSILON: Final = 216 / 24389  # 0.008856..., the luminance at L* 8
+
+
+def lightness_to_luminance(lightness: float) -> float:
+    """Return relative luminance Y (0-1) for CIE L* (0-100)."""
+    if lightness <= 8.0:
+        return lightness / _KAPPA
+    return ((lightness + 16.0) / 116.0) ** 3
+
+
+def luminance_to_lightness(luminance: float) -> float:
+    """Return CIE L* (0-100) for relative luminance Y (0-1)."""
+    if luminance <= _EPSILON:
+        return luminance * _KAPPA
+    return 116.0 * luminance ** (1.0 / 3.0) - 16.0
+
+
+@dataclass(frozen=True, slots=True)
+class Dimmer:
+    """Maps brightness (0-255, float) to duty (0-1, float) and back.
+
+    ``min_duty`` lifts the lowest non-zero level for LED drivers that show nothing
+    below some duty; 0 (the default) keeps the curve as it is.
+    """
+
+    curve: DimmingCurve = "cie"
+    gamma: float = 2.2
+    min_duty: float = 0.0
+
+    def __post_init__(self) -> None:
+        """Check the settings, with errors that say what is allowed."""
+        if self.curve not in DIMMING_CURVES:
+            raise ValueError(f"dimming curve must be one of {', '.join(DIMMING_CURVES)}")
+        if not 0.1 <= self.gamma <= 5.0:
+            raise ValueError("gamma must be between 0.1 and 5")
+        if not 0.0 <= self.min_duty < 1.0:
+            raise ValueError("min_duty must be between 0 and 1 (1 excluded)")
+
+    def duty(self, brightness: float) -> float:
+        """Return the duty cycle (0-1) for a brightness on the 0-255 scale."""
+        fraction = min(1.0, max(0.0, brightness / 255.0))
+        if fraction <= 0.0:
+            return 0.0
+        if self.curve == "cie":
+            duty = lightness_to_luminance(100.0 * fraction)
+        elif self.curve == "gamma":
+            duty = fraction**self.gamma
+        else:
+            duty = fraction
+        return self.min_duty + (1.0 - self.min_duty) * duty
+
+    def brightness(self, duty: float) -> float:
+        """Return the brightness (0-255) whose duty is ``duty``; inverse of :meth:`duty`."""
+        if duty <= 0.0:
+            return 0.0
+        raw = max(0.0, (min(1.0, duty) - self.min_duty) / (1.0 - self.min_duty))
+        if self.curve == "cie":
+            fraction = luminance_to_lightness(raw) / 100.0
+        elif self.curve == "gamma":
+            fraction = raw ** (1.0 / self.gamma)
+        else:
+            fraction = raw
+        return 255.0 * fraction

@@ -1,0 +1,389 @@
+"""The light: state, commands, the ramp engine and persistence.
+
+Brightness is kept as a float on Home Assistant's 0-255 scale and converted to a
+duty cycle by the :class:`~daybreak_device.dimming.Dimmer` only at the output.
+
+Transitions and sunrises are :class:`Ramp` schedules anchored to the wall clock
+(so they survive a restart) and run by one task that ticks at ``tick_rate`` Hz
+against absolute deadlines on the event loop's monotonic clock: tick *n* is due at
+``start + n / tick_rate``, and the level is computed from the elapsed time, so
+sleeps never accumulate drift. State is saved atomically on each user command and
+when a ramp ends, never per tick.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal, TypeAlias
+
+from .dimming import Dimmer
+from .output import Output
+from .protocol import (
+    BRIGHTNESS_MAX,
+    CURVES,
+    Curve,
+    SetLightCommand,
+    StartSunriseCommand,
+    StatePayload,
+    SunriseStatePayload,
+    TransitionStatePayload,
+    apply_curve,
+)
+from .store import atomic_write_json, read_json_object
+
+_LOGGER = logging.getLogger(__name__)
+
+RampKind: TypeAlias = Literal["transition", "sunrise"]
+STATE_FILE_VERSION = 1
+
+
+def iso_utc(timestamp: float) -> str:
+    """Format an epoch timestamp as ISO 8601 UTC with milliseconds."""
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True, slots=True)
+class Ramp:
+    """A brightness schedule: from ``start`` to ``target`` over ``duration`` seconds.
+
+    ``started_at`` is wall-clock (epoch) time, so a saved ramp can be resumed after
+    a restart and still end at the same moment.
+    """
+
+    kind: RampKind
+    start: float
+    target: float
+    duration: float
+    curve: Curve
+    started_at: float
+
+    @property
+    def ends_at(self) -> float:
+        """Wall-clock time at which the ramp reaches its target."""
+        return self.started_at + self.duration
+
+    def progress(self, elapsed: float) -> float:
+        """Fraction of the duration done after ``elapsed`` seconds (0-1)."""
+        if self.duration <= 0:
+            return 1.0
+        return min(1.0, max(0.0, elapsed / self.duration))
+
+    def level_at(self, elapsed: float) -> float:
+        """Brightness (0-255) the schedule calls for after ``elapsed`` seconds."""
+        fraction = apply_curve(self.curve, self.progress(elapsed))
+        return self.start + (self.target - self.start) * fraction
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the ramp as a JSON-ready dict (for the state file)."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Any) -> Ramp:
+        """Rebuild a ramp saved by :meth:`to_json`; raise ``ValueError`` if malformed."""
+        if not isinstance(data, dict):
+            raise ValueError("ramp is not an object")
+        kind, curve = data.get("kind"), data.get("curve")
+        if kind not in ("transition", "sunrise") or curve not in CURVES:
+            raise ValueError("ramp kind or curve unknown")
+        numbers = [data.get(key) for key in ("start", "target", "duration", "started_at")]
+        if not all(
+            isinstance(n, int | float) and not isinstance(n, bool) and math.isfinite(n)
+            for n in numbers
+        ):
+            raise ValueError("ramp numbers missing or not finite")
+        start, target, duration, started_at = (float(n) for n in numbers)  # type: ignore[arg-type]
+        if not (0 <= start <= BRIGHTNESS_MAX and 0 <= target <= BRIGHTNESS_MAX and duration >= 0):
+            raise ValueError("ramp values out of range")
+        return cls(kind, start, target, duration, curve, started_at)
+
+
+@dataclass(slots=True)
+class _Persisted:
+    """What the state file holds."""
+
+    on: bool = False
+    level: float = 0.0
+    on_brightness: float = float(BRIGHTNESS_MAX)
+    ramp: Ramp | None = None
+
+
+def _load_state(path: Path) -> _Persisted:
+    data = read_json_object(path)
+    if data is None:
+        return _Persisted()
+    try:
+        on, level, on_brightness = data["on"], data["level"], data["on_brightness"]
+        if not isinstance(on, bool):
+            raise ValueError("'on' is not a boolean")
+        for value in (level, on_brightness):
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValueError("levels are not numbers")
+            if not 0 <= value <= BRIGHTNESS_MAX:
+                raise ValueError("levels out of range")
+        ramp = None if data.get("ramp") is None else Ramp.from_json(data["ramp"])
+    except (KeyError, ValueError) as err:
+        _LOGGER.warning("State file %s is invalid (%s); using defaults", path, err)
+        return _Persisted()
+    return _Persisted(on, float(level), max(1.0, float(on_brightness)), ramp)
+
+
+class LightController:
+    """Owns the light state and the ramp engine; the server maps requests onto it.
+
+    Listeners registered with :meth:`add_listener` are called (synchronously, with
+    no arguments) after every change worth telling clients about: each command,
+    the start and end of a ramp, and at most every ``progress_interval`` seconds
+    while one runs.
+    """
+
+    def __init__(
+        self,
+        output: Output,
+        dimmer: Dimmer,
+        state_file: Path,
+        *,
+        tick_rate: float = 50.0,
+        progress_interval: float = 1.0,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        """Create the controller; call :meth:`start` before use."""
+        if not 1 <= tick_rate <= 1000:
+            raise ValueError("tick rate must be between 1 and 1000 Hz")
+        self._output = output
+        self._dimmer = dimmer
+        self._state_file = state_file
+        self._period = 1.0 / tick_rate
+        self._progress_interval = progress_interval
+        self._wall = wall_clock
+        self._on = False
+        self._level = 0.0
+        self._on_brightness = float(BRIGHTNESS_MAX)
+        self._ramp: Ramp | None = None
+        self._ramp_task: asyncio.Task[None] | None = None
+        self._listeners: list[Callable[[], None]] = []
+        self._save_lock = asyncio.Lock()
+        # Commands run one at a time, so each ack reports the state it produced.
+        self._command_lock = asyncio.Lock()
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Load the saved state, drive the output to it and resume a saved ramp."""
+        saved = await asyncio.to_thread(_load_state, self._state_file)
+        self._on, self._on_brightness = saved.on, saved.on_brightness
+        self._level = saved.level
+        ramp = saved.ramp
+        if ramp is not None:
+            elapsed = self._wall() - ramp.started_at
+            if elapsed < ramp.duration:
+                _LOGGER.info(
+                    "Resuming %s %.1f s in, %.1f s left", ramp.kind, elapsed, ramp.duration - elapsed
+                )
+                self._begin_ramp(ramp)
+                return
+            # It ended while we were down: land where it was going.
+            self._level = ramp.target
+            await self._save()
+        self._write_output(self._level)
+
+    async def stop(self) -> None:
+        """Stop the engine and save the state, keeping any running ramp for resumption."""
+        ramp_running = self._ramp
+        await self._cancel_ramp_task()
+        if ramp_running is not None:
+            self._ramp = ramp_running
+        await self._save()
+
+    # -- queries ----------------------------------------------------------------
+
+    @property
+    def output(self) -> Output:
+        """The output backend."""
+        return self._output
+
+    def add_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call ``listener`` after each change; returns a function that removes it."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def current_level(self) -> float:
+        """The brightness (0-255) the light is at now."""
+        if self._ramp is not None:
+            return self._ramp.level_at(self._wall() - self._ramp.started_at)
+        return self._level
+
+    def snapshot(self) -> StatePayload:
+        """The state as the protocol's ``state`` payload."""
+        level = self.current_level()
+        ramp = self._ramp
+        sunrise: SunriseStatePayload | None = None
+        transition: TransitionStatePayload | None = None
+        if ramp is not None and ramp.kind == "sunrise":
+            sunrise = {
+                "active": True,
+                "started_at": iso_utc(ramp.started_at),
+                "ends_at": iso_utc(ramp.ends_at),
+                "duration": ramp.duration,
+                "start_brightness": ramp.start,
+                "target_brightness": ramp.target,
+                "progress": round(ramp.progress(self._wall() - ramp.started_at), 4),
+                "curve": ramp.curve,
+            }
+        elif ramp is not None:
+            transition = {"target_brightness": ramp.target, "ends_at": iso_utc(ramp.ends_at)}
+        return {
+            "on": self._on,
+            "brightness": min(BRIGHTNESS_MAX, max(0, round(level))),
+            "level": round(level, 3),
+            "sunrise": sunrise,
+            "transition": transition,
+        }
+
+    # -- commands ---------------------------------------------------------------
+
+    async def set_light(self, command: SetLightCommand) -> StatePayload:
+        """Turn on/off and/or set brightness, optionally fading over ``transition`` s.
+
+        Cancels any running transition or sunrise. Brightness 0 means off; ``on``
+        without brightness restores the last on-brightness.
+        """
+        async with self._command_lock:
+            return await self._set_light(command)
+
+    async def _set_light(self, command: SetLightCommand) -> StatePayload:
+        current = self.current_level()
+        await self._cancel_ramp_task()
+        brightness = command.get("brightness")
+        turn_on = command.get("on", brightness is None or brightness > 0)
+        if brightness is not None and brightness > 0:
+            self._on_brightness = brightness
+        if brightness == 0:
+            turn_on = False
+        self._on = turn_on
+        target = self._on_brightness if turn_on else 0.0
+        self._level = current
+        transition = command.get("transition", 0.0)
+        if transition > 0 and target != current:
+            ramp = Ramp("transition", current, target, transition, "linear", self._wall())
+            self._begin_ramp(ramp)
+        else:
+            self._level = target
+            self._write_output(target)
+        await self._save()
+        self._notify()
+        return self.snapshot()
+
+    async def start_sunrise(self, command: StartSunriseCommand) -> StatePayload:
+        """Start a sunrise ramp; cancels any running ramp."""
+        async with self._command_lock:
+            return await self._start_sunrise(command)
+
+    async def _start_sunrise(self, command: StartSunriseCommand) -> StatePayload:
+        current = self.current_level() if self._on else 0.0
+        await self._cancel_ramp_task()
+        start = command["start_brightness"]
+        start = current if start is None else start
+        ramp = Ramp(
+            "sunrise",
+            start,
+            command["target_brightness"],
+            command["duration"],
+            command["curve"],
+            self._wall(),
+        )
+        self._on = True
+        self._on_brightness = ramp.target
+        self._level = start
+        self._begin_ramp(ramp)
+        await self._save()
+        self._notify()
+        return self.snapshot()
+
+    async def stop_sunrise(self) -> StatePayload:
+        """Stop a running sunrise and hold the level it reached (no-op otherwise)."""
+        async with self._command_lock:
+            return await self._stop_sunrise()
+
+    async def _stop_sunrise(self) -> StatePayload:
+        if self._ramp is not None and self._ramp.kind == "sunrise":
+            level = self.current_level()
+            await self._cancel_ramp_task()
+            self._level = level
+            self._on = level > 0
+            if level >= 1:
+                self._on_brightness = level
+            self._write_output(level)
+            await self._save()
+            self._notify()
+        return self.snapshot()
+
+    # -- engine -------------------------------------------------------------------
+
+    def _begin_ramp(self, ramp: Ramp) -> None:
+        self._ramp = ramp
+        self._ramp_task = asyncio.create_task(self._run_ramp(ramp), name=f"daybreak {ramp.kind}")
+
+    async def _cancel_ramp_task(self) -> None:
+        task, self._ramp_task = self._ramp_task, None
+        self._ramp = None
+        if task is not None and not task.done():
+            task.cancel()
+            # asyncio.wait does not re-raise the task's CancelledError, only our own.
+            await asyncio.wait({task})
+
+    async def _run_ramp(self, ramp: Ramp) -> None:
+        """Drive the output along ``ramp`` at the tick rate until it ends."""
+        loop = asyncio.get_running_loop()
+        # Anchor the monotonic clock to the wall-clock schedule once; from here on
+        # only the monotonic clock counts, so wall-clock jumps cannot disturb it.
+        anchor = loop.time() - (self._wall() - ramp.started_at)
+        next_progress = loop.time() + self._progress_interval
+        tick = 0
+        while True:
+            now = loop.time()
+            elapsed = now - anchor
+            if elapsed >= ramp.duration:
+                break
+            self._write_output(ramp.level_at(elapsed))
+            if now >= next_progress:
+                next_progress = now + self._progress_interval
+                self._notify()
+            # Next absolute deadline; if we fell behind, skip the missed ticks.
+            tick = max(tick + 1, math.floor(elapsed / self._period) + 1)
+            await asyncio.sleep(anchor + tick * self._period - loop.time())
+        self._write_output(ramp.target)
+        self._level = ramp.target
+        self._ramp = None
+        self._ramp_task = None
+        if ramp.target <= 0:
+            self._on = False
+        _LOGGER.debug("%s finished at %.2f", ramp.kind, ramp.target)
+        await self._save()
+        self._notify()
+
+    # -- helpers ------------------------------------------------------------------
+
+    def _write_output(self, level: float) -> None:
+        self._output.set_duty(self._dimmer.duty(level))
+
+    def _notify(self) -> None:
+        for listener in list(self._listeners):
+            listener()
+
+    async def _save(self) -> None:
+        data = {
+            "version": STATE_FILE_VERSION,
+            "on": self._on,
+            "level": self._level,
+            "on_brightness": self._on_brightness,
+            "ramp": None if self._ramp is None else self._ramp.to_json(),
+        }
+        async with self._save_lock:
+            await asyncio.to_thread(atomic_write_json, self._state_file, data)

@@ -1,0 +1,250 @@
+"""LED output backends: the only code that touches the hardware.
+
+Every backend takes a duty cycle as a float in 0-1 and keeps it as precise as the
+hardware allows; nothing here rounds to 8 bits or whole percent.
+
+* :class:`GpiozeroOutput` drives a ``PWMLED`` with whatever pin factory gpiozero
+  picks (lgpio on a current Raspberry Pi OS, pigpio, or ``MockFactory`` with
+  ``MockPWMPin`` on a PC). Software PWM; lgpio rounds the duty to 1 %.
+* :class:`SysfsPwmOutput` uses the kernel's hardware PWM through
+  ``/sys/class/pwm/pwmchipN/pwmM`` (``dtoverlay=pwm-2chan``; GPIO 12/13/18/19).
+  Duty is written in nanoseconds: at the default 2 kHz that is 500,000 steps.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from gpiozero import PWMLED
+    from gpiozero.pins import Factory
+
+_LOGGER = logging.getLogger(__name__)
+
+NS_PER_S = 1_000_000_000
+
+
+class OutputError(RuntimeError):
+    """The output could not be opened or driven."""
+
+
+class Output(Protocol):
+    """An LED output driven by duty cycle."""
+
+    @property
+    def description(self) -> str:
+        """A short human-readable description, e.g. ``sysfs pwmchip0/pwm0 2000 Hz``."""
+
+    @property
+    def duty(self) -> float:
+        """The duty cycle last written (0-1)."""
+
+    def set_duty(self, duty: float) -> None:
+        """Set the duty cycle (0-1)."""
+
+    def close(self, *, turn_off: bool) -> None:
+        """Release the output; ``turn_off`` first sets it dark."""
+
+
+def _check_duty(duty: float) -> float:
+    if not 0.0 <= duty <= 1.0:  # also refuses NaN
+        raise ValueError(f"duty must be between 0 and 1, got {duty!r}")
+    return duty
+
+
+class GpiozeroOutput:
+    """A gpiozero ``PWMLED`` on one GPIO pin.
+
+    When the process ends gpiozero releases the pin, so a software-PWM LED goes dark
+    whatever ``turn_off`` says; only hardware PWM through sysfs keeps its level.
+    """
+
+    def __init__(
+        self,
+        pin: int | str,
+        frequency: float,
+        *,
+        active_high: bool = True,
+        pin_factory: Factory | None = None,
+    ) -> None:
+        """Open ``pin`` as a PWM LED at ``frequency`` Hz (gpiozero picks the factory)."""
+        from gpiozero import PWMLED  # noqa: PLC0415 - heavy import, only for this backend
+        from gpiozero.exc import GPIOZeroError  # noqa: PLC0415
+
+        if not 1 <= frequency <= 100_000:
+            raise ValueError("PWM frequency must be between 1 and 100000 Hz")
+        try:
+            self._led: PWMLED = PWMLED(
+                pin,
+                active_high=active_high,
+                initial_value=0,
+                frequency=int(frequency),
+                pin_factory=pin_factory,
+            )
+        except GPIOZeroError as err:
+            raise OutputError(
+                f"cannot open GPIO {pin} with gpiozero: {err} "
+                "(on a PC, run with --mock)"
+            ) from err
+        self._duty = 0.0
+        factory = type(self._led.pin_factory).__name__
+        self._description = f"gpiozero {factory} {pin} {int(frequency)} Hz"
+
+    @property
+    def description(self) -> str:
+        """Backend, pin factory, pin and frequency."""
+        return self._description
+
+    @property
+    def duty(self) -> float:
+        """The duty cycle last written."""
+        return self._duty
+
+    @property
+    def led(self) -> PWMLED:
+        """The underlying gpiozero device (tests read its pin)."""
+        return self._led
+
+    def set_duty(self, duty: float) -> None:
+        """Write the duty cycle to the PWM LED."""
+        duty = _check_duty(duty)
+        if duty != self._duty:
+            self._led.value = duty
+            self._duty = duty
+
+    def close(self, *, turn_off: bool) -> None:
+        """Turn off if asked, then release the pin."""
+        if turn_off:
+            self.set_duty(0.0)
+        self._led.close()
+
+
+class SysfsPwmOutput:
+    """Kernel hardware PWM through the sysfs interface.
+
+    ``root`` defaults to ``/sys/class/pwm``; tests point it at a fake tree. The
+    channel is exported if its directory does not exist yet, then period, polarity
+    and enable are set. Each value is written with one ``write()`` call, as sysfs
+    wants, and unchanged duty values are not rewritten.
+    """
+
+    def __init__(
+        self,
+        *,
+        chip: int = 0,
+        channel: int = 0,
+        frequency: float = 2000.0,
+        root: Path = Path("/sys/class/pwm"),
+        active_high: bool = True,
+        export_timeout: float = 2.0,
+    ) -> None:
+        """Export and configure ``pwmchip{chip}/pwm{channel}`` at ``frequency`` Hz."""
+        if not 10 <= frequency <= 1_000_000:
+            raise ValueError("PWM frequency must be between 10 and 1000000 Hz")
+        self._chip_dir = root / f"pwmchip{chip}"
+        self._dir = self._chip_dir / f"pwm{channel}"
+        self._period_ns = round(NS_PER_S / frequency)
+        self._active_high = active_high
+        self._duty = 0.0
+        self._duty_ns = -1
+        self._description = f"sysfs pwmchip{chip}/pwm{channel} {frequency:g} Hz"
+        if not self._chip_dir.is_dir():
+            raise OutputError(
+                f"{self._chip_dir} does not exist: enable hardware PWM "
+                "(dtoverlay=pwm-2chan in /boot/firmware/config.txt) or pick another chip"
+            )
+        if not self._dir.is_dir():
+            self._write(self._chip_dir / "export", str(channel))
+            deadline = time.monotonic() + export_timeout
+            # udev may take a moment to create the directory and fix permissions.
+            while not (self._dir / "duty_cycle").exists():
+                if time.monotonic() > deadline:
+                    raise OutputError(f"exporting {self._dir} timed out")
+                time.sleep(0.01)
+        current = self._read_int("period"), self._read_int("duty_cycle")
+        if current[0] == self._period_ns and current[1] is not None:
+            # Still running from before a restart: keep the level, no dark flash.
+            ns = min(max(current[1], 0), self._period_ns)
+            self._duty_ns = ns
+            self._duty = (ns if active_high else self._period_ns - ns) / self._period_ns
+        else:
+            # The kernel refuses a period shorter than the current duty: zero it first.
+            self._write(self._dir / "duty_cycle", "0")
+            self._write(self._dir / "period", str(self._period_ns))
+            self.set_duty(0.0)
+        self._write(self._dir / "enable", "1")
+
+    @property
+    def description(self) -> str:
+        """Backend, chip, channel and frequency."""
+        return self._description
+
+    @property
+    def duty(self) -> float:
+        """The duty cycle last written (0-1)."""
+        return self._duty
+
+    @property
+    def period_ns(self) -> int:
+        """The PWM period in nanoseconds (the number of duty steps)."""
+        return self._period_ns
+
+    def quantize(self, duty: float) -> int:
+        """Return the duty in nanoseconds that ``duty`` is written as."""
+        ns = round(_check_duty(duty) * self._period_ns)
+        return ns if self._active_high else self._period_ns - ns
+
+    def set_duty(self, duty: float) -> None:
+        """Write the duty cycle, in nanoseconds of the period."""
+        ns = self.quantize(duty)
+        self._duty = duty
+        if ns != self._duty_ns:
+            self._write_duty_ns(ns)
+
+    def close(self, *, turn_off: bool) -> None:
+        """Leave the PWM running at its level, or turn it off and unexport it."""
+        if not turn_off:
+            return
+        self.set_duty(0.0)
+        self._write(self._dir / "enable", "0")
+        channel = self._dir.name.removeprefix("pwm")
+        try:
+            self._write(self._chip_dir / "unexport", channel)
+        except OutputError:
+            _LOGGER.debug("unexport of %s failed", self._dir, exc_info=True)
+
+    def _read_int(self, name: str) -> int | None:
+        try:
+            return int((self._dir / name).read_text().strip())
+        except (OSError, ValueError):
+            return None
+
+    def _write_duty_ns(self, ns: int) -> None:
+        self._write(self._dir / "duty_cycle", str(ns))
+        self._duty_ns = ns
+
+    @staticmethod
+    def _write(path: Path, value: str) -> None:
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
+        except OSError as err:
+            raise OutputError(f"cannot open {path}: {err.strerror}") from err
+        try:
+            os.write(fd, value.encode())
+        except OSError as err:
+            hint = " (value out of range)" if err.errno == errno.EINVAL else ""
+            raise OutputError(f"cannot write {value} to {path}: {err.strerror}{hint}") from err
+        finally:
+            os.close(fd)
+
+
+def mock_pin_factory() -> Factory:
+    """Return gpiozero's ``MockFactory`` with PWM-capable mock pins (for ``--mock``)."""
+    from gpiozero.pins.mock import MockFactory, MockPWMPin  # noqa: PLC0415
+
+    return MockFactory(pin_class=MockPWMPin)

@@ -1,0 +1,434 @@
+"""The device server: Socket.IO and REST on one uvicorn, in one asyncio loop.
+
+:class:`DaybreakServer` wires the pieces together: the output backend, the
+:class:`~daybreak_device.light.LightController`, a python-socketio ``AsyncServer``
+(ASGI, WebSocket only) wrapped around a Starlette app with the REST API, and the
+state stream task that pushes ``state`` on change and ``heartbeat`` periodically.
+Socket.IO commands and REST calls go through the same :meth:`DaybreakServer.execute`,
+so they validate and answer alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+import signal
+import socket
+import time
+from collections.abc import Generator
+from typing import Any
+
+import socketio
+import uvicorn
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from . import __version__
+from .config import Settings, resolve_device_id
+from .dimming import Dimmer
+from .light import LightController, iso_utc
+from .output import GpiozeroOutput, Output, SysfsPwmOutput, mock_pin_factory
+from .protocol import (
+    COMMANDS,
+    EVENT_GET_INFO,
+    EVENT_GET_STATE,
+    EVENT_HEARTBEAT,
+    EVENT_SET_LIGHT,
+    EVENT_START_SUNRISE,
+    EVENT_STATE,
+    EVENT_STOP_SUNRISE,
+    MAX_PAYLOAD_BYTES,
+    PROTOCOL_VERSION,
+    Ack,
+    ErrorCode,
+    HeartbeatPayload,
+    InfoPayload,
+    ProtocolError,
+    SetLightCommand,
+    StartSunriseCommand,
+    error_ack,
+    validate_command,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+MODEL = "Daybreak DIY wake-up light"
+#: Hard cap on one Engine.IO message; larger frames close the connection. Commands
+#: are far smaller and get a clear ``payload_too_large`` error above MAX_PAYLOAD_BYTES.
+MAX_FRAME_BYTES = 64 * 1024
+CLIENTS_ROOM = "clients"
+_HTTP_STATUS: dict[ErrorCode, int] = {
+    "invalid_payload": 422,
+    "payload_too_large": 413,
+    "unknown_event": 404,
+    "unauthorized": 401,
+    "not_found": 404,
+    "method_not_allowed": 405,
+    "internal_error": 500,
+}
+
+
+def build_output(settings: Settings) -> Output:
+    """Open the output backend the settings ask for."""
+    if settings.output == "sysfs":
+        return SysfsPwmOutput(
+            chip=settings.pwm_chip,
+            channel=settings.pwm_channel,
+            frequency=settings.pwm_frequency(),
+            root=settings.sysfs_root,
+            active_high=not settings.active_low,
+        )
+    pin: int | str = int(settings.pin) if settings.pin.isdigit() else settings.pin
+    return GpiozeroOutput(
+        pin,
+        settings.pwm_frequency(),
+        active_high=not settings.active_low,
+        pin_factory=mock_pin_factory() if settings.mock else None,
+    )
+
+
+class _BadJson(ProtocolError):
+    """A REST body that is not JSON at all (HTTP 400 rather than 422)."""
+
+    def __init__(self) -> None:
+        super().__init__("invalid_payload", "body is not valid JSON")
+
+
+class _Uvicorn(uvicorn.Server):
+    """uvicorn without its own signal handling: :func:`DaybreakServer.run` owns signals."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None]:
+        yield
+
+
+class DaybreakServer:
+    """One Daybreak device: light controller, Socket.IO, REST and background tasks.
+
+    Use :meth:`start` / :meth:`stop` (tests, embedding) or :meth:`run` (the CLI,
+    which also handles SIGINT and SIGTERM).
+    """
+
+    def __init__(self, settings: Settings, token: str, *, output: Output | None = None) -> None:
+        """Prepare the server; nothing is opened or bound until :meth:`start`."""
+        self.settings = settings
+        self._token = token.encode()
+        self._output = output
+        self._controller: LightController | None = None
+        self._device_id = ""
+        self._started_monotonic = time.monotonic()
+        self._dirty = asyncio.Event()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._uvicorn: _Uvicorn | None = None
+        self._serve_task: asyncio.Task[None] | None = None
+        self._socket: socket.socket | None = None
+        self.sio = socketio.AsyncServer(
+            async_mode="asgi",
+            transports=["websocket"],
+            max_http_buffer_size=MAX_FRAME_BYTES,
+            ping_interval=settings.ping_interval,
+            ping_timeout=settings.ping_timeout,
+            # cors_allowed_origins stays at its default: same origin only.
+        )
+        self.sio.on("connect", self._on_connect)
+        self.sio.on("disconnect", self._on_disconnect)
+        for event in COMMANDS:
+            self.sio.on(event, self._command_handler(event))
+        self.sio.on("*", self._on_unknown_event)
+        self.app = socketio.ASGIApp(self.sio, other_asgi_app=self._build_rest_app())
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    @property
+    def controller(self) -> LightController:
+        """The light controller (available after :meth:`start`)."""
+        if self._controller is None:
+            raise RuntimeError("server not started")
+        return self._controller
+
+    @property
+    def port(self) -> int:
+        """The TCP port actually bound (useful with port 0)."""
+        if self._socket is None:
+            raise RuntimeError("server not started")
+        return int(self._socket.getsockname()[1])
+
+    async def start(self) -> None:
+        """Open the output, restore state, bind the port and start serving."""
+        settings = self.settings
+        settings.state_dir.mkdir(parents=True, exist_ok=True)
+        self._device_id = await asyncio.to_thread(resolve_device_id, settings.state_dir)
+        if self._output is None:
+            self._output = build_output(settings)
+        dimmer = Dimmer(settings.dimming, settings.gamma, settings.min_duty)
+        self._controller = LightController(
+            self._output,
+            dimmer,
+            settings.state_dir / "state.json",
+            tick_rate=settings.tick_rate,
+            progress_interval=settings.progress_interval,
+        )
+        await self._controller.start()
+        self._controller.add_listener(self._dirty.set)
+        self._spawn(self._state_stream(), "daybreak state stream")
+
+        family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((settings.host, settings.port))
+        sock.setblocking(False)
+        self._socket = sock
+        config = uvicorn.Config(
+            self.app,
+            log_level="warning",
+            lifespan="off",
+            timeout_graceful_shutdown=1,
+            ws_max_size=MAX_FRAME_BYTES,
+        )
+        self._uvicorn = _Uvicorn(config)
+        self._serve_task = asyncio.create_task(
+            self._uvicorn.serve(sockets=[sock]), name="daybreak uvicorn"
+        )
+        while not self._uvicorn.started:
+            if self._serve_task.done():
+                self._serve_task.result()  # raises what failed
+                raise RuntimeError("uvicorn stopped during startup")
+            await asyncio.sleep(0.005)
+        _LOGGER.info(
+            "Daybreak %s (%s) serving on %s:%d with %s",
+            settings.name,
+            self._device_id,
+            settings.host,
+            self.port,
+            self._output.description,
+        )
+
+    async def stop(self) -> None:
+        """Stop everything: engine (state saved), clients, HTTP, tasks, output."""
+        if self._controller is not None:
+            await self._controller.stop()
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.wait(self._tasks)
+        if self._uvicorn is not None and self._serve_task is not None:
+            await self.sio.shutdown()
+            for sid in list(self.sio.manager.get_participants("/", CLIENTS_ROOM)):
+                await self.sio.disconnect(sid[0])
+            self._uvicorn.should_exit = True
+            await self._serve_task
+            self._uvicorn = None
+        if self._socket is not None:
+            self._socket.close()
+        if self._output is not None:
+            self._output.close(turn_off=self.settings.on_exit == "off")
+
+    async def run(self) -> None:
+        """Start, serve until SIGINT or SIGTERM, then stop cleanly."""
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await self.start()
+            await stop.wait()
+            _LOGGER.info("Stopping")
+        finally:
+            await self.stop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+
+    def _spawn(self, coro: Any, name: str) -> None:
+        task = asyncio.create_task(coro, name=name)
+        # Keep a reference so the task is not garbage-collected mid-run.
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- protocol -----------------------------------------------------------------
+
+    def info(self) -> InfoPayload:
+        """The device info payload."""
+        return {
+            "device_id": self._device_id,
+            "name": self.settings.name,
+            "model": MODEL,
+            "sw_version": __version__,
+            "protocol_version": PROTOCOL_VERSION,
+            "output": self._output.description if self._output else "",
+        }
+
+    async def execute(self, event: str, payload: Any) -> Ack:
+        """Validate and run one command; raise :class:`ProtocolError` if refused."""
+        data = validate_command(event, payload)
+        controller = self.controller
+        if event == EVENT_SET_LIGHT:
+            command: SetLightCommand = data  # type: ignore[assignment]
+            return {"ok": True, "state": await controller.set_light(command)}
+        if event == EVENT_START_SUNRISE:
+            sunrise: StartSunriseCommand = data  # type: ignore[assignment]
+            return {"ok": True, "state": await controller.start_sunrise(sunrise)}
+        if event == EVENT_STOP_SUNRISE:
+            return {"ok": True, "state": await controller.stop_sunrise()}
+        if event == EVENT_GET_STATE:
+            return {"ok": True, "state": controller.snapshot()}
+        if event == EVENT_GET_INFO:
+            return {"ok": True, "info": self.info()}
+        raise ProtocolError("unknown_event", f"unknown event {event!r}")  # pragma: no cover
+
+    async def _safe_execute(self, event: str, payload: Any) -> Ack:
+        try:
+            return await self.execute(event, payload)
+        except ProtocolError as err:
+            return err.as_ack()
+        except Exception:
+            _LOGGER.exception("Command %s failed", event)
+            return error_ack("internal_error", "the device could not carry out the command")
+
+    # -- Socket.IO ------------------------------------------------------------------
+
+    def _authorized(self, token: Any) -> bool:
+        return isinstance(token, str) and hmac.compare_digest(token.encode(), self._token)
+
+    async def _on_connect(self, sid: str, environ: dict[str, Any], auth: Any) -> None:
+        """Accept a client whose ``auth`` carries the token; then send it the state."""
+        token = auth.get("token") if isinstance(auth, dict) else None
+        if not self._authorized(token):
+            _LOGGER.info("Refused a client from %s: bad token", environ.get("REMOTE_ADDR"))
+            raise socketio.exceptions.ConnectionRefusedError(
+                {"code": "unauthorized", "message": "missing or wrong token"}
+            )
+        await self.sio.enter_room(sid, CLIENTS_ROOM)
+        # The CONNECT packet is sent after this handler returns; the state follows it.
+        self._spawn(self._send_state(sid), f"daybreak initial state {sid}")
+
+    async def _send_state(self, sid: str) -> None:
+        await asyncio.sleep(0)
+        await self.sio.emit(EVENT_STATE, self.controller.snapshot(), to=sid)
+
+    async def _on_disconnect(self, sid: str, reason: Any = None) -> None:
+        _LOGGER.debug("Client %s disconnected (%s)", sid, reason)
+
+    def _command_handler(self, event: str) -> Any:
+        async def handler(sid: str, *args: Any) -> Ack:
+            if len(args) > 1:
+                return error_ack("invalid_payload", "send one payload object, not several")
+            return await self._safe_execute(event, args[0] if args else None)
+
+        handler.__name__ = f"on_{event.replace('.', '_')}"
+        return handler
+
+    async def _on_unknown_event(self, event: str, sid: str, *args: Any) -> Ack:
+        return error_ack("unknown_event", f"unknown event {str(event)[:64]!r}")
+
+    async def _state_stream(self) -> None:
+        """Push ``state`` after changes (coalesced) and ``heartbeat`` periodically.
+
+        Runs whether or not clients are connected.
+        """
+        interval = self.settings.heartbeat_interval
+        next_heartbeat = time.monotonic() + interval
+        while True:
+            timeout = max(0.0, next_heartbeat - time.monotonic())
+            try:
+                async with asyncio.timeout(timeout):
+                    await self._dirty.wait()
+            except TimeoutError:
+                next_heartbeat = time.monotonic() + interval
+                heartbeat: HeartbeatPayload = {
+                    "uptime": round(time.monotonic() - self._started_monotonic, 3),
+                    "time": iso_utc(time.time()),
+                }
+                await self.sio.emit(EVENT_HEARTBEAT, heartbeat, to=CLIENTS_ROOM)
+                continue
+            self._dirty.clear()
+            await self.sio.emit(EVENT_STATE, self.controller.snapshot(), to=CLIENTS_ROOM)
+
+    # -- REST ---------------------------------------------------------------------
+
+    def _build_rest_app(self) -> Starlette:
+        routes = [
+            Route("/api/health", self._rest_health, methods=["GET"]),
+            Route("/api/info", self._rest_info, methods=["GET"]),
+            Route("/api/state", self._rest_state, methods=["GET"]),
+            Route("/api/light", self._rest_light, methods=["POST"]),
+            Route("/api/sunrise", self._rest_sunrise, methods=["POST", "DELETE"]),
+        ]
+        return Starlette(
+            routes=routes,
+            exception_handlers={HTTPException: self._rest_http_error},
+        )
+
+    @staticmethod
+    def _error_response(code: ErrorCode, message: str, status: int | None = None) -> Response:
+        headers = {"WWW-Authenticate": "Bearer"} if code == "unauthorized" else None
+        return JSONResponse(
+            error_ack(code, message), status_code=status or _HTTP_STATUS[code], headers=headers
+        )
+
+    async def _rest_http_error(self, request: Request, exc: Exception) -> Response:
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        if status == 404:
+            return self._error_response("not_found", f"no such resource: {request.url.path}")
+        if status == 405:
+            return self._error_response("method_not_allowed", f"{request.method} not allowed here")
+        return self._error_response("internal_error", "request failed", status)
+
+    def _check_auth(self, request: Request) -> Response | None:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not self._authorized(token.strip()):
+            return self._error_response("unauthorized", "missing or wrong bearer token")
+        return None
+
+    async def _read_json(self, request: Request) -> Any:
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > MAX_PAYLOAD_BYTES:
+            raise ProtocolError("payload_too_large", f"body is over {MAX_PAYLOAD_BYTES} bytes")
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_PAYLOAD_BYTES:
+                raise ProtocolError("payload_too_large", f"body is over {MAX_PAYLOAD_BYTES} bytes")
+        if not body.strip():
+            return None
+        try:
+            return json.loads(body)
+        except (ValueError, RecursionError):
+            raise _BadJson from None
+
+    async def _rest_command(self, request: Request, event: str, *, body: bool) -> Response:
+        if (denied := self._check_auth(request)) is not None:
+            return denied
+        try:
+            payload = await self._read_json(request) if body else None
+            ack = await self.execute(event, payload)
+        except ProtocolError as err:
+            status = 400 if isinstance(err, _BadJson) else None
+            return self._error_response(err.code, err.message, status)
+        if event == EVENT_GET_STATE:
+            return JSONResponse(ack.get("state"))
+        if event == EVENT_GET_INFO:
+            return JSONResponse(ack.get("info"))
+        return JSONResponse(ack)
+
+    async def _rest_health(self, request: Request) -> Response:
+        return JSONResponse({"status": "ok", "protocol_version": PROTOCOL_VERSION})
+
+    async def _rest_info(self, request: Request) -> Response:
+        return await self._rest_command(request, EVENT_GET_INFO, body=False)
+
+    async def _rest_state(self, request: Request) -> Response:
+        return await self._rest_command(request, EVENT_GET_STATE, body=False)
+
+    async def _rest_light(self, request: Request) -> Response:
+        return await self._rest_command(request, EVENT_SET_LIGHT, body=True)
+
+    async def _rest_sunrise(self, request: Request) -> Response:
+        if request.method == "DELETE":
+            return await self._rest_command(request, EVENT_STOP_SUNRISE, body=False)
+        return await self._rest_command(request, EVENT_START_SUNRISE, body=True)
