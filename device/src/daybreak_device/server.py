@@ -300,8 +300,9 @@ class DaybreakServer:
         token = auth.get("token") if isinstance(auth, dict) else None
         if not self._authorized(token):
             _LOGGER.info("Refused a client from %s: bad token", environ.get("REMOTE_ADDR"))
+            # Reaches the client as {"message": ..., "data": {"code": "unauthorized"}}.
             raise socketio.exceptions.ConnectionRefusedError(
-                {"code": "unauthorized", "message": "missing or wrong token"}
+                "missing or wrong token", {"code": "unauthorized"}
             )
         await self.sio.enter_room(sid, CLIENTS_ROOM)
         # The CONNECT packet is sent after this handler returns; the state follows it.

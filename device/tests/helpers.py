@@ -1,0 +1,72 @@
+"""Shared test helpers: the token, handles on a running device, a recording client."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import socketio
+from daybreak_device.output import GpiozeroOutput, Output
+from daybreak_device.server import DaybreakServer
+from gpiozero.pins.mock import MockPWMPin
+
+TOKEN = "test-token-0123456789"  # noqa: S105 - a test token
+
+
+def make_fake_sysfs(root: Path, chip: int = 0, channel: int = 0) -> Path:
+    """Create a fake ``/sys/class/pwm`` with one chip and an already exported channel."""
+    chip_dir = root / f"pwmchip{chip}"
+    pwm = chip_dir / f"pwm{channel}"
+    pwm.mkdir(parents=True)
+    for name, value in (("export", ""), ("unexport", ""), ("npwm", "2")):
+        (chip_dir / name).write_text(value)
+    for name, value in (("period", "0"), ("duty_cycle", "0"), ("enable", "0")):
+        (pwm / name).write_text(value)
+    return pwm
+
+
+@dataclass
+class Device:
+    """A running test server and the handles tests need."""
+
+    server: DaybreakServer
+    output: Output
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.port}"
+
+    @property
+    def pin(self) -> MockPWMPin:
+        assert isinstance(self.output, GpiozeroOutput)
+        pin = self.output.led.pin
+        assert isinstance(pin, MockPWMPin)
+        return pin
+
+
+@dataclass
+class Client:
+    """A connected Socket.IO client that records what the device pushes."""
+
+    sio: socketio.AsyncClient
+    states: list[dict[str, Any]] = field(default_factory=list)
+    heartbeats: list[dict[str, Any]] = field(default_factory=list)
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def call(self, event: str, *args: Any) -> Any:
+        return await self.sio.call(event, *args, timeout=5)
+
+    async def wait_for_state(
+        self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 5.0
+    ) -> dict[str, Any]:
+        """Wait until a pushed state satisfies ``predicate``; return it."""
+        async with asyncio.timeout(timeout):
+            while True:
+                for state in reversed(self.states):
+                    if predicate(state):
+                        return state
+                self.changed.clear()
+                await self.changed.wait()
