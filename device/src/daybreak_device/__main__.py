@@ -1,3 +1,5 @@
+"""Run the device server: ``python -m daybreak_device``."""
+
 import sys
 
 from .cli import main

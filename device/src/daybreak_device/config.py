@@ -19,7 +19,7 @@ from .dimming import DIMMING_CURVES, DimmingCurve
 from .store import atomic_write_text
 
 ENV_PREFIX = "DAYBREAK_"
-TOKEN_FILE = "token"
+TOKEN_FILE = "token"  # noqa: S105 - a file name, not a secret
 OutputKind = Literal["gpiozero", "sysfs"]
 OnExit = Literal["keep", "off"]
 
@@ -29,7 +29,7 @@ class ConfigError(ValueError):
 
 
 def default_state_dir() -> Path:
-    """``$STATE_DIRECTORY`` (systemd), else ``$XDG_STATE_HOME/daybreak``, else ``~/.local/state``."""
+    """``$STATE_DIRECTORY`` (systemd), else ``$XDG_STATE_HOME/daybreak`` or its default."""
     if systemd := os.environ.get("STATE_DIRECTORY"):
         return Path(systemd.split(":")[0])
     base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
@@ -186,9 +186,7 @@ OPTIONS: tuple[Option, ...] = (
         "seconds between heartbeat events (default 10)",
         "S",
     ),
-    Option(
-        "ping_interval", _ranged(float, 1, 60), "Socket.IO ping interval in s (default 5)", "S"
-    ),
+    Option("ping_interval", _ranged(float, 1, 60), "Socket.IO ping interval in s (default 5)", "S"),
     Option("ping_timeout", _ranged(float, 1, 60), "Socket.IO ping timeout in s (default 5)", "S"),
     Option(
         "on_exit",

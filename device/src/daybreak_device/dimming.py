@@ -24,7 +24,8 @@ def lightness_to_luminance(lightness: float) -> float:
     """Return relative luminance Y (0-1) for CIE L* (0-100)."""
     if lightness <= 8.0:
         return lightness / _KAPPA
-    return ((lightness + 16.0) / 116.0) ** 3
+    root = (lightness + 16.0) / 116.0
+    return root * root * root
 
 
 def luminance_to_lightness(luminance: float) -> float:

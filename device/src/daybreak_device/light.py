@@ -184,7 +184,10 @@ class LightController:
             elapsed = self._wall() - ramp.started_at
             if elapsed < ramp.duration:
                 _LOGGER.info(
-                    "Resuming %s %.1f s in, %.1f s left", ramp.kind, elapsed, ramp.duration - elapsed
+                    "Resuming %s %.1f s in, %.1f s left",
+                    ramp.kind,
+                    elapsed,
+                    ramp.duration - elapsed,
                 )
                 self._begin_ramp(ramp)
                 return

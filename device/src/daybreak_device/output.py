@@ -88,8 +88,7 @@ class GpiozeroOutput:
             )
         except GPIOZeroError as err:
             raise OutputError(
-                f"cannot open GPIO {pin} with gpiozero: {err} "
-                "(on a PC, run with --mock)"
+                f"cannot open GPIO {pin} with gpiozero: {err} (on a PC, run with --mock)"
             ) from err
         self._duty = 0.0
         factory = type(self._led.pin_factory).__name__

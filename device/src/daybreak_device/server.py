@@ -93,7 +93,7 @@ def build_output(settings: Settings) -> Output:
     )
 
 
-class _BadJson(ProtocolError):
+class _BadJsonError(ProtocolError):
     """A REST body that is not JSON at all (HTTP 400 rather than 422)."""
 
     def __init__(self) -> None:
@@ -400,7 +400,7 @@ class DaybreakServer:
         try:
             return json.loads(body)
         except (ValueError, RecursionError):
-            raise _BadJson from None
+            raise _BadJsonError from None
 
     async def _rest_command(self, request: Request, event: str, *, body: bool) -> Response:
         if (denied := self._check_auth(request)) is not None:
@@ -409,7 +409,7 @@ class DaybreakServer:
             payload = await self._read_json(request) if body else None
             ack = await self.execute(event, payload)
         except ProtocolError as err:
-            status = 400 if isinstance(err, _BadJson) else None
+            status = 400 if isinstance(err, _BadJsonError) else None
             return self._error_response(err.code, err.message, status)
         if event == EVENT_GET_STATE:
             return JSONResponse(ack.get("state"))
