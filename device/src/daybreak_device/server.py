@@ -176,6 +176,8 @@ class DaybreakServer:
         )
         await self._controller.start()
         self._controller.add_listener(self._dirty.set)
+        if settings.mock:
+            self._controller.add_listener(self._log_mock_led)
         self._spawn(self._state_stream(), "daybreak state stream")
 
         family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
@@ -201,7 +203,7 @@ class DaybreakServer:
                 raise RuntimeError("uvicorn stopped during startup")
             await asyncio.sleep(0.005)
         _LOGGER.info(
-            "Daybreak %s (%s) serving on %s:%d with %s",
+            "Daybreak device %r (id %s) serving on %s:%d with %s",
             settings.name,
             self._device_id,
             settings.host,
@@ -243,6 +245,17 @@ class DaybreakServer:
             await self.stop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(sig)
+
+    def _log_mock_led(self) -> None:
+        """With ``--mock`` there is no LED to look at: log what it would show."""
+        state = self.controller.snapshot()
+        _LOGGER.info(
+            "Mock LED: %s, brightness %d, duty %.4f%s",
+            "on" if state["on"] else "off",
+            state["brightness"],
+            self.controller.output.duty,
+            f", sunrise {state['sunrise']['progress']:.0%}" if state["sunrise"] else "",
+        )
 
     def _spawn(self, coro: Any, name: str) -> None:
         task = asyncio.create_task(coro, name=name)
