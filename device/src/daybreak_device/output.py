@@ -5,7 +5,9 @@ hardware allows; nothing here rounds to 8 bits or whole percent.
 
 * :class:`GpiozeroOutput` drives a ``PWMLED`` with whatever pin factory gpiozero
   picks (lgpio on a current Raspberry Pi OS, pigpio, or ``MockFactory`` with
-  ``MockPWMPin`` on a PC). Software PWM; lgpio rounds the duty to 1 %.
+  ``MockPWMPin`` on a PC). Software PWM, and gpiozero's lgpio pin *truncates* the
+  duty to whole percent (101 levels: a 30-minute sunrise stays dark for ~160 s, then
+  jumps by L* 9), so prefer sysfs for a wake-up light.
 * :class:`SysfsPwmOutput` uses the kernel's hardware PWM through
   ``/sys/class/pwm/pwmchipN/pwmM`` (``dtoverlay=pwm-2chan``; GPIO 12/13/18/19).
   Duty is written in nanoseconds: at the default 2 kHz that is 500,000 steps.
@@ -93,6 +95,14 @@ class GpiozeroOutput:
         self._duty = 0.0
         factory = type(self._led.pin_factory).__name__
         self._description = f"gpiozero {factory} {pin} {int(frequency)} Hz"
+        # lgpio sends int(duty * 100): skip writes that would not change that, so a
+        # slow ramp does not restart the software PWM on every tick.
+        self._steps = 100 if factory == "LGPIOFactory" else 0
+        if self._steps:
+            _LOGGER.warning(
+                "gpiozero's lgpio pin factory has only 100 duty steps; dim light will "
+                "visibly step. Hardware PWM (--output sysfs) has ~500,000 at 2 kHz"
+            )
 
     @property
     def description(self) -> str:
@@ -112,9 +122,13 @@ class GpiozeroOutput:
     def set_duty(self, duty: float) -> None:
         """Write the duty cycle to the PWM LED."""
         duty = _check_duty(duty)
-        if duty != self._duty:
-            self._led.value = duty
+        if duty == self._duty:
+            return
+        if self._steps and int(duty * self._steps) == int(self._duty * self._steps):
             self._duty = duty
+            return
+        self._led.value = duty
+        self._duty = duty
 
     def close(self, *, turn_off: bool) -> None:
         """Turn off if asked, then release the pin."""
