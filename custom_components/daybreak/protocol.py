@@ -218,7 +218,10 @@ def _number(low: float, high: float) -> Callable[[Any], float]:
     def validate(value: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise vol.Invalid(f"expected a number between {low:g} and {high:g}")
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer beyond the float range (JSON allows those)
+            number = math.inf
         if not math.isfinite(number) or not low <= number <= high:
             raise vol.Invalid(f"must be between {low:g} and {high:g}, got {value!r}")
         return number
@@ -274,7 +277,9 @@ START_SUNRISE_SCHEMA: Final = vol.Schema(
             1, BRIGHTNESS_MAX
         ),
         vol.Optional("start_brightness", default=None): vol.Any(
-            None, _number(BRIGHTNESS_MIN, BRIGHTNESS_MAX)
+            None,
+            _number(BRIGHTNESS_MIN, BRIGHTNESS_MAX),
+            msg=f"expected null or a number between {BRIGHTNESS_MIN} and {BRIGHTNESS_MAX}",
         ),
         vol.Optional("curve", default="linear"): _curve,
     }

@@ -54,9 +54,7 @@ async def start_device(
     async def start(output: Output | None = None, **overrides: Any) -> Device:
         conf = replace(settings, **overrides)
         if output is None:
-            output = GpiozeroOutput(
-                conf.pin, conf.pwm_frequency(), pin_factory=pin_factory
-            )
+            output = GpiozeroOutput(conf.pin, conf.pwm_frequency(), pin_factory=pin_factory)
         server = DaybreakServer(conf, conf.token or TOKEN, output=output)
         await server.start()
         running.append(server)

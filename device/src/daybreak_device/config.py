@@ -95,6 +95,8 @@ def _ranged(kind: type[int] | type[float], low: float, high: float) -> Callable[
     def parse(value: Any) -> Any:
         if isinstance(value, bool):
             raise ValueError("expected a number")
+        if kind is int and isinstance(value, float) and not value.is_integer():
+            raise ValueError("expected a whole number")  # int() would silently truncate
         number = kind(value)
         if not low <= number <= high:
             raise ValueError(f"must be between {low:g} and {high:g}")

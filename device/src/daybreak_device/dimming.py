@@ -10,6 +10,7 @@ what the high-resolution output backends are for.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Final, Literal, TypeAlias
 
@@ -32,7 +33,7 @@ def luminance_to_lightness(luminance: float) -> float:
     """Return CIE L* (0-100) for relative luminance Y (0-1)."""
     if luminance <= _EPSILON:
         return luminance * _KAPPA
-    return 116.0 * luminance ** (1.0 / 3.0) - 16.0
+    return 116.0 * math.cbrt(luminance) - 16.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeAlias
 
 from .dimming import Dimmer
-from .output import Output
+from .output import Output, OutputError
 from .protocol import (
     BRIGHTNESS_MAX,
     CURVES,
@@ -93,10 +93,14 @@ class Ramp:
         if kind not in ("transition", "sunrise") or curve not in CURVES:
             raise ValueError("ramp kind or curve unknown")
         numbers = [data.get(key) for key in ("start", "target", "duration", "started_at")]
-        if not all(
-            isinstance(n, int | float) and not isinstance(n, bool) and math.isfinite(n)
-            for n in numbers
-        ):
+        try:
+            finite = all(
+                isinstance(n, int | float) and not isinstance(n, bool) and math.isfinite(n)
+                for n in numbers
+            )
+        except OverflowError:  # a JSON integer too large for a float
+            finite = False
+        if not finite:
             raise ValueError("ramp numbers missing or not finite")
         start, target, duration, started_at = (float(n) for n in numbers)  # type: ignore[arg-type]
         if not (0 <= start <= BRIGHTNESS_MAX and 0 <= target <= BRIGHTNESS_MAX and duration >= 0):
@@ -168,6 +172,7 @@ class LightController:
         self._ramp: Ramp | None = None
         self._ramp_task: asyncio.Task[None] | None = None
         self._listeners: list[Callable[[], None]] = []
+        self._output_errors = 0
         self._save_lock = asyncio.Lock()
         # Commands run one at a time, so each ack reports the state it produced.
         self._command_lock = asyncio.Lock()
@@ -374,7 +379,23 @@ class LightController:
     # -- helpers ------------------------------------------------------------------
 
     def _write_output(self, level: float) -> None:
-        self._output.set_duty(self._dimmer.duty(level))
+        """Drive the output; a failing write is logged, never fatal to the engine.
+
+        The schedule goes on (the next tick or command writes again), so a transient
+        output error cannot stop a sunrise or leave the state claiming a ramp that died.
+        """
+        try:
+            self._output.set_duty(self._dimmer.duty(level))
+        except (OutputError, OSError) as err:
+            self._output_errors += 1
+            if self._output_errors == 1 or self._output_errors % 500 == 0:
+                _LOGGER.error(  # noqa: TRY400 - one line, not a traceback per tick
+                    "Cannot drive the LED (%d failed writes): %s", self._output_errors, err
+                )
+            return
+        if self._output_errors:
+            _LOGGER.warning("LED output works again after %d failed writes", self._output_errors)
+            self._output_errors = 0
 
     def _notify(self) -> None:
         for listener in list(self._listeners):

@@ -141,9 +141,12 @@ class SysfsPwmOutput:
     """Kernel hardware PWM through the sysfs interface.
 
     ``root`` defaults to ``/sys/class/pwm``; tests point it at a fake tree. The
-    channel is exported if its directory does not exist yet, then period, polarity
-    and enable are set. Each value is written with one ``write()`` call, as sysfs
-    wants, and unchanged duty values are not rewritten.
+    channel is exported if its directory does not exist yet, then period and enable
+    are set. Active-low drivers are handled by inverting the duty (not every PWM
+    controller supports the ``polarity`` file), so "off" is a full-period duty and the
+    channel is never disabled for them: a disabled channel may rest low, i.e. on.
+    Each value is written with one ``write()`` call, as sysfs wants, and unchanged
+    duty values are not rewritten.
     """
 
     def __init__(
@@ -224,6 +227,8 @@ class SysfsPwmOutput:
         if not turn_off:
             return
         self.set_duty(0.0)
+        if not self._active_high:
+            return  # keep driving "off" (see the class docstring)
         self._write(self._dir / "enable", "0")
         channel = self._dir.name.removeprefix("pwm")
         try:

@@ -181,7 +181,9 @@ class DaybreakServer:
         self._spawn(self._state_stream(), "daybreak state stream")
 
         family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY on accepted connections only
+        # when the proto says TCP; without it, Nagle delays each response body by ~40 ms.
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((settings.host, settings.port))
         sock.setblocking(False)
@@ -308,8 +310,13 @@ class DaybreakServer:
     def _authorized(self, token: Any) -> bool:
         return isinstance(token, str) and hmac.compare_digest(token.encode(), self._token)
 
-    async def _on_connect(self, sid: str, environ: dict[str, Any], auth: Any) -> None:
+    async def _on_connect(
+        self, sid: str, environ: Any = None, auth: Any = None, *_: Any
+    ) -> Ack | None:
         """Accept a client whose ``auth`` carries the token; then send it the state."""
+        if self.sio.manager.is_connected(sid, "/"):
+            # Not a connection: a connected client sent an event named "connect".
+            return error_ack("unknown_event", "unknown event 'connect'")
         token = auth.get("token") if isinstance(auth, dict) else None
         if not self._authorized(token):
             _LOGGER.info("Refused a client from %s: bad token", environ.get("REMOTE_ADDR"))
@@ -320,13 +327,18 @@ class DaybreakServer:
         await self.sio.enter_room(sid, CLIENTS_ROOM)
         # The CONNECT packet is sent after this handler returns; the state follows it.
         self._spawn(self._send_state(sid), f"daybreak initial state {sid}")
+        return None
 
     async def _send_state(self, sid: str) -> None:
         await asyncio.sleep(0)
         await self.sio.emit(EVENT_STATE, self.controller.snapshot(), to=sid)
 
-    async def _on_disconnect(self, sid: str, reason: Any = None) -> None:
+    async def _on_disconnect(self, sid: str, reason: Any = None, *_: Any) -> Ack | None:
+        if self.sio.manager.is_connected(sid, "/"):
+            # Not a disconnection: a connected client sent an event named "disconnect".
+            return error_ack("unknown_event", "unknown event 'disconnect'")
         _LOGGER.debug("Client %s disconnected (%s)", sid, reason)
+        return None
 
     def _command_handler(self, event: str) -> Any:
         async def handler(sid: str, *args: Any) -> Ack:
@@ -337,7 +349,12 @@ class DaybreakServer:
         handler.__name__ = f"on_{event.replace('.', '_')}"
         return handler
 
-    async def _on_unknown_event(self, event: str, sid: str, *args: Any) -> Ack:
+    async def _on_unknown_event(self, event: Any, *args: Any) -> Ack:
+        # Called as (event, sid, *data); for an event named "*" (python-socketio's
+        # catch-all key) as (sid, *data).
+        sid = args[0] if args else None
+        if not (isinstance(sid, str) and self.sio.manager.is_connected(sid, "/")):
+            event = "*"
         return error_ack("unknown_event", f"unknown event {str(event)[:64]!r}")
 
     async def _state_stream(self) -> None:
@@ -390,7 +407,12 @@ class DaybreakServer:
         if status == 404:
             return self._error_response("not_found", f"no such resource: {request.url.path}")
         if status == 405:
-            return self._error_response("method_not_allowed", f"{request.method} not allowed here")
+            response = self._error_response(
+                "method_not_allowed", f"{request.method} not allowed here"
+            )
+            if isinstance(exc, HTTPException) and exc.headers:
+                response.headers.update(exc.headers)  # Allow: the methods that are
+            return response
         return self._error_response("internal_error", "request failed", status)
 
     def _check_auth(self, request: Request) -> Response | None:

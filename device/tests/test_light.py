@@ -1,0 +1,482 @@
+"""The light engine: transitions and sunrises on a real server, recorded on the mock pin."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from daybreak_device.dimming import Dimmer
+from daybreak_device.light import LightController, Ramp
+from daybreak_device.output import OutputError
+from gpiozero.pins.mock import MockPWMPin
+from helpers import Client, Device
+
+CIE = Dimmer()
+#: How far (in 0-255 brightness) a recorded duty may be from the level its timestamp
+#: calls for: about 12 ms of a 0-255-in-1-s ramp; scheduling jitter does not matter
+#: because the level is computed from the time the duty is written.
+LEVEL_TOLERANCE = 3.0
+
+
+def to_monotonic(iso: str) -> float:
+    """Convert a wall-clock ISO time from the device to this process's monotonic clock."""
+    return datetime.fromisoformat(iso).timestamp() - time.time() + time.monotonic()
+
+
+def start_recording(pin: MockPWMPin) -> float:
+    """Forget the pin's history; return the monotonic time the new history starts at."""
+    pin.clear_states()
+    return pin._last_change
+
+
+def pin_changes(pin: MockPWMPin, origin: float) -> list[tuple[float, float]]:
+    """The pin's changes since :func:`start_recording` as (monotonic time, duty)."""
+    changes = []
+    now = origin
+    for state in pin.states[1:]:  # the first entry is the state at clear time
+        now += state.timestamp  # MockPin records the time since the previous change
+        changes.append((now, state.state))
+    return changes
+
+
+def assert_follows(changes: list[tuple[float, float]], ramp: Ramp, start: float) -> None:
+    """Each recorded duty is the CIE duty of the level the ramp calls for at its time."""
+    for at, duty in changes:
+        expected = ramp.level_at(at - start)
+        assert CIE.brightness(duty) == pytest.approx(expected, abs=LEVEL_TOLERANCE), (
+            f"duty {duty} at {at - start:.3f} s: expected brightness {expected:.2f}"
+        )
+
+
+async def connected(connect, **kwargs) -> Client:
+    client: Client = await connect(**kwargs)
+    await client.wait_for_state(lambda s: True)
+    return client
+
+
+async def call(client: Client, event: str, payload: object = None) -> dict:
+    """Send a command after forgetting earlier pushes, so waits only see what follows it."""
+    client.states.clear()
+    ack = await client.call(event) if payload is None else await client.call(event, payload)
+    assert ack["ok"] is True, ack
+    return ack
+
+
+async def assert_no_writes_for(pin: MockPWMPin, seconds: float) -> None:
+    """Nothing touches the pin for ``seconds`` (several ticks)."""
+    origin = start_recording(pin)
+    await asyncio.sleep(seconds)
+    assert pin_changes(pin, origin) == []
+
+
+# -- Ramp -----------------------------------------------------------------------------
+
+
+def test_ramp_level_at_linear() -> None:
+    ramp = Ramp("sunrise", 10.0, 210.0, 100.0, "linear", 1000.0)
+    assert ramp.ends_at == 1100.0
+    assert ramp.level_at(-5) == 10.0
+    assert ramp.level_at(0) == 10.0
+    assert ramp.level_at(25) == pytest.approx(60.0)
+    assert ramp.level_at(50) == pytest.approx(110.0)
+    assert ramp.level_at(100) == 210.0
+    assert ramp.level_at(1e9) == 210.0
+    assert ramp.progress(50) == 0.5
+    assert ramp.progress(-1) == 0.0
+    assert ramp.progress(101) == 1.0
+
+
+@pytest.mark.parametrize(
+    ("curve", "at_quarter", "at_half"),
+    [
+        ("linear", 60.0, 110.0),
+        ("ease_in", 10 + 200 / 16, 60.0),
+        ("ease_out", 10 + 200 * 7 / 16, 160.0),
+        ("ease_in_out", 10 + 200 * 5 / 32, 110.0),
+    ],
+)
+def test_ramp_level_at_curves(curve, at_quarter, at_half) -> None:
+    ramp = Ramp("sunrise", 10.0, 210.0, 4.0, curve, 0.0)
+    assert ramp.level_at(0) == 10.0
+    assert ramp.level_at(1) == pytest.approx(at_quarter)
+    assert ramp.level_at(2) == pytest.approx(at_half)
+    assert ramp.level_at(4) == 210.0
+    levels = [ramp.level_at(i / 100) for i in range(401)]
+    assert levels == sorted(levels)
+
+
+def test_ramp_level_at_downwards_and_zero_duration() -> None:
+    down = Ramp("transition", 200.0, 0.0, 2.0, "linear", 0.0)
+    assert down.level_at(0.5) == pytest.approx(150.0)
+    assert down.level_at(2.0) == 0.0
+    instant = Ramp("transition", 30.0, 90.0, 0.0, "linear", 0.0)
+    assert instant.progress(0) == 1.0
+    assert instant.level_at(0) == 90.0
+
+
+def test_ramp_json_round_trip() -> None:
+    ramp = Ramp("sunrise", 0.0, 255.0, 1800.0, "ease_in_out", 1_700_000_000.123)
+    assert Ramp.from_json(ramp.to_json()) == ramp
+    data = {
+        "kind": "transition",
+        "start": 0,
+        "target": 255,
+        "duration": 2,
+        "curve": "linear",
+        "started_at": 5,
+    }
+    assert Ramp.from_json(data) == Ramp("transition", 0.0, 255.0, 2.0, "linear", 5.0)
+
+
+GOOD = {
+    "kind": "sunrise",
+    "start": 0.0,
+    "target": 255.0,
+    "duration": 60.0,
+    "curve": "linear",
+    "started_at": 1000.0,
+}
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,
+        [],
+        "ramp",
+        {},
+        {**GOOD, "kind": "fade"},
+        {**GOOD, "kind": None},
+        {**GOOD, "curve": "cubic"},
+        {**GOOD, "curve": ["linear"]},
+        {k: v for k, v in GOOD.items() if k != "duration"},
+        {k: v for k, v in GOOD.items() if k != "started_at"},
+        {**GOOD, "start": "0"},
+        {**GOOD, "target": True},
+        {**GOOD, "duration": None},
+        {**GOOD, "started_at": float("nan")},
+        {**GOOD, "started_at": 10**400},  # an integer too large for a float
+        {**GOOD, "duration": float("inf")},
+        {**GOOD, "start": -1.0},
+        {**GOOD, "target": 255.5},
+        {**GOOD, "duration": -1.0},
+    ],
+)
+def test_ramp_from_json_rejects_malformed_data(data) -> None:
+    with pytest.raises(ValueError, match="ramp"):
+        Ramp.from_json(data)
+
+
+@pytest.mark.parametrize("tick_rate", [0, 0.5, 1001])
+def test_controller_rejects_bad_tick_rate(tmp_path: Path, tick_rate) -> None:
+    with pytest.raises(ValueError, match="tick rate must be between 1 and 1000 Hz"):
+        LightController(None, CIE, tmp_path / "state.json", tick_rate=tick_rate)  # type: ignore[arg-type]
+
+
+# -- transitions ------------------------------------------------------------------------
+
+
+async def test_transition_follows_the_cie_curve(connect, device: Device) -> None:
+    client = await connected(connect)
+    pin = device.pin
+    origin = start_recording(pin)
+    ack = await call(client, "light.set", {"brightness": 255, "transition": 1})
+    assert ack["ok"] is True
+    assert ack["state"]["on"] is True
+    assert ack["state"]["transition"]["target_brightness"] == 255
+    start = to_monotonic(ack["state"]["transition"]["ends_at"]) - 1.0
+    final = await client.wait_for_state(lambda s: s["transition"] is None and s["level"] == 255)
+    assert final == {
+        "on": True,
+        "brightness": 255,
+        "level": 255.0,
+        "sunrise": None,
+        "transition": None,
+    }
+
+    changes = pin_changes(pin, origin)
+    duties = [duty for _, duty in changes]
+    assert duties == sorted(duties), "duty went down during a fade up"
+    assert duties[-1] == 1.0
+    assert max(duties) <= 1.0
+    took = changes[-1][0] - changes[0][0]
+    assert 0.9 <= took <= 1.5
+    # 50 Hz for 1 s: about 50 updates, each the exact float duty (not 8-bit or 1 % steps).
+    assert 20 <= len(changes) <= 60
+    off_grid = [d for d in duties[:-1] if abs(d * 255 - round(d * 255)) > 1e-6]
+    assert len(off_grid) >= len(duties) - 3
+    assert_follows(changes, Ramp("transition", 0.0, 255.0, 1.0, "linear", 0.0), start)
+
+
+async def test_fade_out_to_off_and_back_on(connect, device: Device) -> None:
+    client = await connected(connect)
+    pin = device.pin
+    assert (await call(client, "light.set", {"brightness": 255}))["ok"]
+    assert pin.state == 1.0
+
+    origin = start_recording(pin)
+    ack = await call(client, "light.set", {"on": False, "transition": 0.5})
+    assert ack["state"]["on"] is False
+    assert ack["state"]["transition"]["target_brightness"] == 0
+    start = to_monotonic(ack["state"]["transition"]["ends_at"]) - 0.5
+    final = await client.wait_for_state(lambda s: s["transition"] is None and not s["on"])
+    assert final["brightness"] == 0
+    assert final["level"] == 0.0
+    changes = pin_changes(pin, origin)
+    duties = [duty for _, duty in changes]
+    assert duties == sorted(duties, reverse=True)
+    assert duties[-1] == 0.0
+    assert max(duties) <= 1.0
+    assert 0.4 <= changes[-1][0] - changes[0][0] <= 1.0
+    assert len(changes) >= 10
+    assert_follows(changes, Ramp("transition", 255.0, 0.0, 0.5, "linear", 0.0), start)
+
+    # "on" alone fades back to the last on-brightness.
+    ack = await call(client, "light.set", {"on": True, "transition": 0.3})
+    assert ack["state"]["transition"]["target_brightness"] == 255
+    await client.wait_for_state(lambda s: s["transition"] is None and s["level"] == 255)
+    assert pin.state == 1.0
+
+
+async def test_manual_command_cancels_a_transition(connect, device: Device) -> None:
+    client = await connected(connect)
+    pin = device.pin
+    await call(client, "light.set", {"brightness": 255, "transition": 2})
+    await asyncio.sleep(0.3)
+    assert 0 < pin.state < 1
+    ack = await call(client, "light.set", {"brightness": 100})
+    assert ack["state"]["transition"] is None
+    assert ack["state"]["brightness"] == 100
+    assert ack["state"]["level"] == 100.0
+    assert pin.state == CIE.duty(100)
+    await assert_no_writes_for(pin, 0.3)
+    state = await call(client, "state.get")
+    assert state["state"]["transition"] is None
+    assert state["state"]["level"] == 100.0
+
+
+async def test_new_transition_starts_where_the_running_one_is(connect, device: Device) -> None:
+    client = await connected(connect)
+    pin = device.pin
+    await call(client, "light.set", {"brightness": 255, "transition": 2})
+    await asyncio.sleep(0.5)
+    origin = start_recording(pin)
+    ack = await call(client, "light.set", {"brightness": 0, "transition": 0.5})
+    reached = ack["state"]["level"]
+    assert 20 < reached < 150
+    assert ack["state"]["on"] is False
+    start = to_monotonic(ack["state"]["transition"]["ends_at"]) - 0.5
+    await client.wait_for_state(lambda s: s["transition"] is None and s["level"] == 0)
+    changes = pin_changes(pin, origin)
+    duties = [duty for _, duty in changes]
+    assert duties == sorted(duties, reverse=True), "the light jumped up before fading down"
+    assert duties[-1] == 0.0
+    # No jump: the first write is about where the first transition had got to.
+    assert CIE.brightness(duties[0]) == pytest.approx(reached, abs=LEVEL_TOLERANCE)
+    assert_follows(changes, Ramp("transition", reached, 0.0, 0.5, "linear", 0.0), start)
+
+
+async def test_tick_rate_sets_the_update_rate(start_device, connect) -> None:
+    device: Device = await start_device(tick_rate=10, pin="GPIO17")
+    client = await connected(connect, target=device)
+    origin = start_recording(device.pin)
+    await call(client, "light.set", {"brightness": 255, "transition": 1})
+    await client.wait_for_state(lambda s: s["transition"] is None and s["level"] == 255)
+    changes = pin_changes(device.pin, origin)
+    assert 6 <= len(changes) <= 13  # about 10 ticks plus the final write
+    assert changes[-1][1] == 1.0
+
+
+# -- sunrise -------------------------------------------------------------------------------
+
+
+async def test_sunrise_pushes_throttled_progress_and_ends_at_target(
+    connect, device: Device
+) -> None:
+    client = await connected(connect)
+    pin = device.pin
+    ack = await call(client, "sunrise.start", {"duration": 2})
+    assert ack["ok"] is True
+    state = ack["state"]
+    sunrise = state["sunrise"]
+    assert state["on"] is True
+    assert state["transition"] is None
+    assert sunrise["active"] is True
+    assert sunrise["duration"] == 2.0
+    assert sunrise["start_brightness"] == 0.0
+    assert sunrise["target_brightness"] == 255.0
+    assert sunrise["curve"] == "linear"
+    assert sunrise["progress"] < 0.1
+    started_at = datetime.fromisoformat(sunrise["started_at"])
+    ends_at = datetime.fromisoformat(sunrise["ends_at"])
+    assert (ends_at - started_at).total_seconds() == pytest.approx(2.0, abs=0.002)
+
+    final = await client.wait_for_state(lambda s: s["sunrise"] is None, timeout=6)
+    assert final["on"] is True
+    assert final["brightness"] == 255
+    assert pin.state == 1.0
+
+    pushed = list(client.states)
+    active = [s for s in pushed if s["sunrise"] is not None]
+    assert pushed[-1] == final
+    assert all(s["sunrise"]["ends_at"] == sunrise["ends_at"] for s in active)
+    # Start, a push every 0.2 s, end: about 11, never one per tick (100 ticks).
+    assert 6 <= len(pushed) <= 14, [s["level"] for s in pushed]
+    progress = [s["sunrise"]["progress"] for s in active]
+    assert progress == sorted(progress)
+    gaps = [b - a for a, b in itertools.pairwise(progress)]
+    assert min(gaps) >= 0.03, gaps
+    levels = [s["level"] for s in pushed]
+    assert levels == sorted(levels)
+
+
+async def test_sunrise_stop_holds_the_level_reached(connect, device: Device) -> None:
+    client = await connected(connect)
+    pin = device.pin
+    await call(client, "sunrise.start", {"duration": 2, "start_brightness": 0})
+    await asyncio.sleep(0.8)
+    ack = await call(client, "sunrise.stop")
+    assert ack["ok"] is True
+    state = ack["state"]
+    assert state["sunrise"] is None
+    assert state["on"] is True
+    level = state["level"]
+    assert 255 * 0.25 < level < 255 * 0.75
+    assert CIE.brightness(pin.state) == pytest.approx(level, abs=1e-3)  # level is rounded
+    await assert_no_writes_for(pin, 0.3)
+    pushed = await client.wait_for_state(lambda s: s["sunrise"] is None)
+    assert pushed["level"] == level
+    # The held level is the new on-brightness.
+    await call(client, "light.set", {"on": False})
+    assert pin.state == 0.0
+    ack = await call(client, "light.set", {"on": True})
+    assert ack["state"]["level"] == level
+
+
+async def test_sunrise_stop_without_a_sunrise_changes_nothing(connect, device: Device) -> None:
+    client = await connected(connect)
+    await call(client, "light.set", {"brightness": 255, "transition": 0.5})
+    ack = await call(client, "sunrise.stop")
+    assert ack["ok"] is True
+    # A running transition is not a sunrise: it carries on.
+    assert ack["state"]["transition"]["target_brightness"] == 255
+    final = await client.wait_for_state(lambda s: s["transition"] is None and s["level"] == 255)
+    assert final["on"] is True
+    assert device.pin.state == 1.0
+    ack = await call(client, "sunrise.stop")
+    assert ack["state"] == final
+
+
+async def test_light_set_cancels_a_sunrise(connect, device: Device) -> None:
+    client = await connected(connect)
+    pin = device.pin
+    await call(client, "sunrise.start", {"duration": 2})
+    await asyncio.sleep(0.3)
+    ack = await call(client, "light.set", {"brightness": 50})
+    assert ack["state"]["sunrise"] is None
+    assert ack["state"]["transition"] is None
+    assert ack["state"]["brightness"] == 50
+    assert pin.state == CIE.duty(50)
+    await client.wait_for_state(lambda s: s["sunrise"] is None and s["brightness"] == 50)
+    await assert_no_writes_for(pin, 0.3)
+
+
+async def test_sunrise_starts_from_the_current_level(connect, device: Device) -> None:
+    client = await connected(connect)
+    await call(client, "light.set", {"brightness": 100})
+    ack = await call(client, "sunrise.start", {"duration": 1, "target_brightness": 200})
+    sunrise = ack["state"]["sunrise"]
+    assert sunrise["start_brightness"] == 100.0
+    assert ack["state"]["level"] == pytest.approx(100.0, abs=LEVEL_TOLERANCE)
+    await client.wait_for_state(lambda s: s["sunrise"] is None and s["level"] == 200)
+    assert device.pin.state == CIE.duty(200)
+
+
+@pytest.mark.parametrize(
+    ("curve", "start", "target"),
+    [
+        ("ease_in", 40.0, 220.0),
+        ("ease_out", 0.0, 128.0),
+        ("ease_in_out", 10.0, 255.0),
+        ("linear", 200.0, 60.0),
+    ],
+)
+async def test_sunrise_with_start_target_and_curve(
+    connect, device: Device, curve, start, target
+) -> None:
+    client = await connected(connect)
+    pin = device.pin
+    origin = start_recording(pin)
+    command = {
+        "duration": 1,
+        "start_brightness": start,
+        "target_brightness": target,
+        "curve": curve,
+    }
+    ack = await call(client, "sunrise.start", command)
+    assert ack["ok"] is True, ack
+    sunrise = ack["state"]["sunrise"]
+    assert sunrise["curve"] == curve
+    assert sunrise["start_brightness"] == start
+    assert sunrise["target_brightness"] == target
+    assert sunrise["duration"] == 1.0
+    begin = to_monotonic(sunrise["ends_at"]) - 1.0
+    final = await client.wait_for_state(lambda s: s["sunrise"] is None and s["level"] == target)
+    assert final["on"] is True
+
+    changes = pin_changes(pin, origin)
+    duties = [duty for _, duty in changes]
+    assert duties[-1] == CIE.duty(target)
+    assert duties == sorted(duties, reverse=target < start)
+    assert CIE.brightness(duties[0]) == pytest.approx(start, abs=LEVEL_TOLERANCE)
+    assert len(changes) >= 20
+    assert_follows(changes, Ramp("sunrise", start, target, 1.0, curve, 0.0), begin)
+
+
+class FlakyOutput:
+    """An output whose writes fail while ``failing`` is set (a transient sysfs error)."""
+
+    description = "flaky test output"
+
+    def __init__(self) -> None:
+        self.duty = 0.0
+        self.failing = False
+        self.failures = 0
+
+    def set_duty(self, duty: float) -> None:
+        if self.failing:
+            self.failures += 1
+            raise OutputError("cannot write 1 to duty_cycle: Input/output error")
+        self.duty = duty
+
+    def close(self, *, turn_off: bool) -> None:
+        pass
+
+
+async def test_output_errors_do_not_stop_a_sunrise(tmp_path: Path, caplog) -> None:
+    output = FlakyOutput()
+    controller = LightController(output, CIE, tmp_path / "state.json", tick_rate=50)
+    await controller.start()
+    changed = asyncio.Event()
+    controller.add_listener(changed.set)
+    await controller.start_sunrise(
+        {"duration": 0.6, "target_brightness": 255.0, "start_brightness": 0.0, "curve": "linear"}
+    )
+    output.failing = True
+    await asyncio.sleep(0.2)
+    output.failing = False
+    async with asyncio.timeout(3):
+        while controller.snapshot()["sunrise"] is not None:
+            changed.clear()
+            await changed.wait()
+    assert output.failures >= 3
+    assert output.duty == 1.0
+    assert controller.snapshot()["brightness"] == 255
+    errors = [r for r in caplog.records if "Cannot drive the LED" in r.getMessage()]
+    assert len(errors) == 1  # throttled: one line, not one per tick
+    assert any("works again" in r.getMessage() for r in caplog.records)
+    await controller.stop()
