@@ -1,0 +1,46 @@
+"""Dead-peer detection: a client that stops answering pings is dropped in time."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import websockets
+from helpers import TOKEN
+
+
+async def test_hung_client_is_dropped_after_ping_interval_plus_timeout(start_device) -> None:
+    # A raw Engine.IO/Socket.IO client that authenticates and then never answers a ping,
+    # like a peer whose process was frozen. The device must close it within
+    # ping_interval + ping_timeout (defaults 5 s + 5 s, well inside 15 s; shortened here).
+    device = await start_device(ping_interval=1.0, ping_timeout=1.0)
+    url = f"ws://127.0.0.1:{device.server.port}/socket.io/?EIO=4&transport=websocket"
+    async with websockets.connect(url) as ws:
+        opened = json.loads(str(await ws.recv())[1:])
+        assert opened["pingInterval"] == 1000
+        assert opened["pingTimeout"] == 1000
+        await ws.send("40" + json.dumps({"token": TOKEN}))
+        assert str(await ws.recv()).startswith("40")  # connected
+        assert str(await ws.recv()).startswith('42["state"')  # the full state
+        started = time.monotonic()
+        pings = 0
+        async with asyncio.timeout(5):
+            try:
+                async for message in ws:
+                    pings += message == "2"  # a ping we deliberately leave unanswered
+            except websockets.ConnectionClosed:
+                pass
+        dropped_after = time.monotonic() - started
+    assert pings >= 1
+    assert dropped_after < 1.0 + 1.0 + 0.5
+
+
+async def test_answering_client_stays_connected(start_device, connect) -> None:
+    # (``connect`` brings the default device on GPIO18; this one uses another pin.)
+    device = await start_device(pin="GPIO17", ping_interval=1.0, ping_timeout=1.0)
+    client = await connect(target=device)
+    await asyncio.sleep(3.0)  # three ping rounds, answered by python-socketio
+    assert client.sio.connected
+    ack = await client.call("state.get")
+    assert ack["ok"] is True
