@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -28,10 +29,12 @@ EXAMPLES = int(os.environ.get("DAYBREAK_FUZZ_EXAMPLES", "150"))
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,
-    database=None,  # write nothing into the shared tree
+    database=None,  # no example database in the tree
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 EXAMPLE_TIMEOUT = 10.0  # seconds for one example (a few round trips)
+# The default run takes about a second per test; a long run gets time in proportion.
+pytestmark = pytest.mark.timeout(max(120, EXAMPLES // 5))
 
 COMMAND_EVENTS = ["light.set", "sunrise.start", "sunrise.stop", "state.get", "info.get"]
 FIELDS = ["on", "brightness", "transition", "duration", "target_brightness", "start_brightness"]
@@ -77,15 +80,25 @@ def json_values(integers: st.SearchStrategy[int]) -> st.SearchStrategy[Any]:
     )
 
 
+def around(low: float, high: float) -> st.SearchStrategy[Any]:
+    """Numbers in ``[low, high]`` and just outside it, as ints and floats."""
+    return st.one_of(
+        st.floats(min_value=low, max_value=high),
+        st.integers(min_value=math.ceil(low), max_value=math.floor(high)),
+        st.sampled_from(
+            [low, high, math.nextafter(low, -math.inf), math.nextafter(high, math.inf)]
+        ),
+    )
+
+
 def payloads(integers: st.SearchStrategy[int]) -> st.SearchStrategy[Any]:
-    """Random JSON, plus objects built from the protocol's field names (often valid)."""
+    """Random JSON, objects of the protocol's fields, and commands that are nearly valid."""
     anything = json_values(integers)
     field_values = st.one_of(
         anything,
         st.booleans(),
         st.integers(min_value=-5, max_value=300),
         st.floats(min_value=-10, max_value=11_000, allow_nan=False),
-        st.floats(min_value=0, max_value=2),  # short durations and transitions
         st.sampled_from([*CURVES, "LINEAR", "sine", ""]),
         st.none(),
     )
@@ -94,12 +107,29 @@ def payloads(integers: st.SearchStrategy[int]) -> st.SearchStrategy[Any]:
         field_values,
         max_size=5,
     )
+    light_like = st.fixed_dictionaries(
+        {},
+        optional={
+            "on": st.booleans(),
+            "brightness": around(0, 255),
+            "transition": around(0, 2) | st.just(3600),  # short fades, and the longest
+        },
+    )
+    sunrise_like = st.fixed_dictionaries(
+        {},
+        optional={
+            "duration": around(1, 3) | st.just(10_800),
+            "target_brightness": around(1, 255),
+            "start_brightness": st.none() | around(0, 255),
+            "curve": st.sampled_from(CURVES),
+        },
+    )
     too_large = st.builds(
         lambda n, on: {"on": on, "pad": "x" * n},
         st.integers(min_value=4070, max_value=6000),
         st.booleans(),
     )
-    return st.one_of(command_like, command_like, anything, too_large)
+    return st.one_of(light_like, sunrise_like, command_like, anything | too_large)
 
 
 # The Socket.IO library drops frames whose integers have over 100 digits before any

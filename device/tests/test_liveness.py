@@ -5,8 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from dataclasses import replace
 
+import socketio
 import websockets
+from daybreak_device.output import GpiozeroOutput
+from daybreak_device.server import DaybreakServer
 from helpers import TOKEN
 
 
@@ -44,3 +48,22 @@ async def test_answering_client_stays_connected(start_device, connect) -> None:
     assert client.sio.connected
     ack = await client.call("state.get")
     assert ack["ok"] is True
+
+
+async def test_stop_leaves_no_task_behind(settings, pin_factory, tmp_path) -> None:
+    # Home Assistant's test harness fails on lingering tasks; so would a clean shutdown.
+    output = GpiozeroOutput(settings.pin, 1000, pin_factory=pin_factory)
+    # Engine.IO starts a ping task (sleeping ping_interval) for each client at connect.
+    server = DaybreakServer(replace(settings, ping_interval=10.0), TOKEN, output=output)
+    before = asyncio.all_tasks()
+    await server.start()
+    sio = socketio.AsyncClient(reconnection=False, handle_sigint=False)
+    await sio.connect(
+        f"http://127.0.0.1:{server.port}", auth={"token": TOKEN}, transports=["websocket"]
+    )
+    assert (await sio.call("light.set", {"brightness": 10, "transition": 5}))["ok"]
+    await server.stop()
+    await sio.disconnect()
+    await sio.wait()
+    left = {t for t in asyncio.all_tasks() - before if not t.done()}
+    assert left == set()

@@ -21,7 +21,7 @@ from daybreak_device.protocol import (
     error_ack,
     validate_command,
 )
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 REPO = Path(__file__).resolve().parents[2]
@@ -343,6 +343,7 @@ def test_messages_say_what_is_wrong_in_words(event: str, payload: Any, message: 
     assert (err.code, err.message) == ("invalid_payload", message)
 
 
+@settings(database=None)  # no example database in the tree
 @given(
     st.dictionaries(
         st.sampled_from(["on", "brightness", "transition", "x"]),
@@ -388,6 +389,7 @@ def test_curve_ends_and_monotonic(curve: str) -> None:
     assert apply_curve(curve, 1.5) == 1.0
 
 
+@settings(database=None)  # no example database in the tree
 @given(
     st.sampled_from(CURVES),
     st.floats(min_value=-1, max_value=2, allow_nan=False),

@@ -21,6 +21,7 @@ import time
 from collections.abc import Generator
 from typing import Any
 
+import engineio
 import socketio
 import uvicorn
 from starlette.applications import Starlette
@@ -100,6 +101,33 @@ class _BadJsonError(ProtocolError):
         super().__init__("invalid_payload", "body is not valid JSON")
 
 
+class _EngineIOServer(engineio.AsyncServer):  # type: ignore[misc]
+    """Engine.IO server that keeps references to its background tasks.
+
+    python-engineio starts per-client ping tasks with ``asyncio.ensure_future`` and
+    keeps no reference; keeping them lets :meth:`DaybreakServer.stop` cancel them, so
+    stopping leaves no task behind (Home Assistant's tests check that).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.tasks: set[asyncio.Future[Any]] = set()
+
+    def start_background_task(self, target: Any, *args: Any, **kwargs: Any) -> Any:
+        """Start the task as usual and remember it until it is done."""
+        task = super().start_background_task(target, *args, **kwargs)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return task
+
+
+class _SocketIOServer(socketio.AsyncServer):  # type: ignore[misc]
+    """python-socketio's ``AsyncServer`` on top of :class:`_EngineIOServer`."""
+
+    def _engineio_server_class(self) -> type[_EngineIOServer]:
+        return _EngineIOServer
+
+
 class _Uvicorn(uvicorn.Server):
     """uvicorn without its own signal handling: :func:`DaybreakServer.run` owns signals."""
 
@@ -128,7 +156,7 @@ class DaybreakServer:
         self._uvicorn: _Uvicorn | None = None
         self._serve_task: asyncio.Task[None] | None = None
         self._socket: socket.socket | None = None
-        self.sio = socketio.AsyncServer(
+        self.sio = _SocketIOServer(
             async_mode="asgi",
             transports=["websocket"],
             max_http_buffer_size=MAX_FRAME_BYTES,
@@ -228,6 +256,11 @@ class DaybreakServer:
             self._uvicorn.should_exit = True
             await self._serve_task
             self._uvicorn = None
+        eio_tasks = self.sio.eio.tasks
+        for task in list(eio_tasks):
+            task.cancel()
+        if eio_tasks:
+            await asyncio.wait(eio_tasks)
         if self._socket is not None:
             self._socket.close()
         if self._output is not None:
