@@ -223,7 +223,7 @@ def _number(low: float, high: float) -> Callable[[Any], float]:
         except OverflowError:  # an integer beyond the float range (JSON allows those)
             number = math.inf
         if not math.isfinite(number) or not low <= number <= high:
-            raise vol.Invalid(f"must be between {low:g} and {high:g}, got {value!r}")
+            raise vol.Invalid(f"must be between {low:g} and {high:g}")
         return number
 
     return validate
@@ -251,8 +251,8 @@ def _needs_on_or_brightness(value: dict[str, Any]) -> dict[str, Any]:
 
 
 def _empty(value: Any) -> dict[str, Any]:
-    """Accept no payload: ``None`` or ``{}``."""
-    if value is None or value == {}:
+    """Accept no payload (``None``, which :func:`validate_command` passes as ``{}``)."""
+    if value == {}:
         return {}
     raise vol.Invalid("this command takes no payload")
 
@@ -313,7 +313,9 @@ def validate_command(event: str, payload: Any) -> dict[str, Any]:
             "payload_too_large",
             f"payload is {size} bytes, the limit is {MAX_PAYLOAD_BYTES}",
         )
-    if payload is not None and not isinstance(payload, dict):
+    if payload is None:
+        payload = {}  # no payload: every option at its default
+    if not isinstance(payload, dict):
         raise ProtocolError("invalid_payload", "payload must be a JSON object")
     try:
         result = schema(payload)

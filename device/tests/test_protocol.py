@@ -189,21 +189,19 @@ def test_sunrise_duration_is_one_second_to_three_hours() -> None:
     assert validate_command("sunrise.start", {"duration": 1})["duration"] == 1.0
     assert validate_command("sunrise.start", {"duration": 3 * 3600})["duration"] == 10800.0
     assert refusal("sunrise.start", {"duration": 0.999}).message == (
-        "must be between 1 and 10800, got 0.999 for dictionary value @ data['duration']. Got 0.999"
+        "must be between 1 and 10800 for dictionary value @ data['duration']. Got 0.999"
     )
     assert refusal("sunrise.start", {"duration": 10800.001}).message == (
-        "must be between 1 and 10800, got 10800.001 for dictionary value @ data['duration']. "
-        "Got 10800.001"
+        "must be between 1 and 10800 for dictionary value @ data['duration']. Got 10800.001"
     )
 
 
 def test_sunrise_target_is_1_to_255() -> None:
     assert refusal("sunrise.start", {"target_brightness": 0}).message == (
-        "must be between 1 and 255, got 0 for dictionary value @ data['target_brightness']. Got 0"
+        "must be between 1 and 255 for dictionary value @ data['target_brightness']. Got 0"
     )
     assert refusal("sunrise.start", {"target_brightness": 256}).message == (
-        "must be between 1 and 255, got 256 "
-        "for dictionary value @ data['target_brightness']. Got 256"
+        "must be between 1 and 255 for dictionary value @ data['target_brightness']. Got 256"
     )
 
 
@@ -211,7 +209,7 @@ def test_huge_integer_is_refused_not_crashing() -> None:
     huge = 10**400
     err = refusal("light.set", {"brightness": huge})
     assert err.code == "invalid_payload"
-    assert err.message.startswith("must be between 0 and 255, got 1000")
+    assert err.message.startswith("must be between 0 and 255")
 
 
 def test_non_finite_numbers_are_not_plain_json() -> None:
@@ -280,7 +278,7 @@ def test_payload_must_be_an_object(event: str, payload: Any) -> None:
 @pytest.mark.parametrize(
     ("event", "payload", "message"),
     [
-        ("light.set", None, "expected a dictionary. Got None"),
+        ("light.set", None, "give 'on', 'brightness' or both. Got {}"),
         ("light.set", {}, "give 'on', 'brightness' or both. Got {}"),
         (
             "light.set",
@@ -301,7 +299,7 @@ def test_payload_must_be_an_object(event: str, payload: Any) -> None:
         (
             "light.set",
             {"brightness": 300},
-            "must be between 0 and 255, got 300 for dictionary value @ data['brightness']. Got 300",
+            "must be between 0 and 255 for dictionary value @ data['brightness']. Got 300",
         ),
         (
             "light.set",
@@ -312,10 +310,7 @@ def test_payload_must_be_an_object(event: str, payload: Any) -> None:
         (
             "light.set",
             {"on": True, "transition": 4000},
-            (
-                "must be between 0 and 3600, got 4000 for dictionary value @ data['transition']. "
-                "Got 4000"
-            ),
+            ("must be between 0 and 3600 for dictionary value @ data['transition']. Got 4000"),
         ),
         ("light.set", {"on": True, "colour": 1}, "extra keys not allowed @ data['colour']. Got 1"),
         (
@@ -413,3 +408,7 @@ def test_curves_are_monotonic(curve: str, a: float, b: float) -> None:
 def test_curve_shapes(curve: str, half: float, quarter: float) -> None:
     assert apply_curve(curve, 0.5) == pytest.approx(half)
     assert apply_curve(curve, 0.25) == pytest.approx(quarter)
+
+
+def test_sunrise_without_payload_takes_every_default() -> None:
+    assert validate_command("sunrise.start", None) == validate_command("sunrise.start", {})

@@ -197,8 +197,9 @@ async def test_post_light_with_transition(http: httpx.AsyncClient, connect) -> N
     assert_json(await http.get("/api/state"), 200, steady(50))
 
 
-async def test_post_sunrise_with_defaults(http: httpx.AsyncClient) -> None:
-    response = await http.post("/api/sunrise", json={})
+@pytest.mark.parametrize("body", [b"{}", b"", b"null"], ids=["empty-object", "no-body", "null"])
+async def test_post_sunrise_with_defaults(http: httpx.AsyncClient, body: bytes) -> None:
+    response = await http.post("/api/sunrise", content=body)
     assert response.status_code == 200
     body = response.json()
     assert body["ok"] is True
@@ -301,7 +302,7 @@ VALIDATION_ERRORS = [
     (
         "/api/light",
         {"brightness": 256},
-        "must be between 0 and 255, got 256 for dictionary value @ data['brightness']. Got 256",
+        "must be between 0 and 255 for dictionary value @ data['brightness']. Got 256",
     ),
     ("/api/light", {"on": 1}, "expected true or false for dictionary value @ data['on']. Got 1"),
     ("/api/light", {"on": True, "x": 1}, "extra keys not allowed @ data['x']. Got 1"),
@@ -310,21 +311,21 @@ VALIDATION_ERRORS = [
     ("/api/light", [{"on": True}], "payload must be a JSON object"),
     ("/api/light", "on", "payload must be a JSON object"),
     ("/api/light", 1, "payload must be a JSON object"),
-    ("/api/light", None, "expected a dictionary. Got None"),  # the JSON text "null"
+    ("/api/light", None, "give 'on', 'brightness' or both. Got {}"),  # the JSON text "null"
     (
         "/api/sunrise",
         {"duration": 0.5},
-        "must be between 1 and 10800, got 0.5 for dictionary value @ data['duration']. Got 0.5",
+        "must be between 1 and 10800 for dictionary value @ data['duration']. Got 0.5",
     ),
     (
         "/api/sunrise",
         {"duration": 10801},
-        "must be between 1 and 10800, got 10801 for dictionary value @ data['duration']. Got 10801",
+        "must be between 1 and 10800 for dictionary value @ data['duration']. Got 10801",
     ),
     (
         "/api/sunrise",
         {"target_brightness": 0},
-        "must be between 1 and 255, got 0 for dictionary value @ data['target_brightness']. Got 0",
+        "must be between 1 and 255 for dictionary value @ data['target_brightness']. Got 0",
     ),
     (
         "/api/sunrise",
@@ -349,14 +350,11 @@ async def test_validation_error_is_422_and_changes_nothing(
     assert await fingerprint(lit, device) == before
 
 
-@pytest.mark.parametrize("path", ["/api/light", "/api/sunrise"])
 @pytest.mark.parametrize("body", [b"", b"  \n\t "])
-async def test_empty_body_is_422(
-    lit: httpx.AsyncClient, device: Device, path: str, body: bytes
-) -> None:
+async def test_empty_light_body_is_422(lit: httpx.AsyncClient, device: Device, body: bytes) -> None:
     before = await fingerprint(lit, device)
-    response = await lit.post(path, content=body)
-    assert_json(response, 422, invalid("expected a dictionary. Got None"))
+    response = await lit.post("/api/light", content=body)
+    assert_json(response, 422, invalid("give 'on', 'brightness' or both. Got {}"))
     assert await fingerprint(lit, device) == before
 
 
@@ -401,7 +399,6 @@ MALFORMED_BODIES = [
     b'{"on": true,}',
     b"\xff\xfe\x00",
     b'{"on": "\xff"}',
-    b"[" * 2000 + b"]" * 2000,  # nested too deep to parse
 ]
 
 
@@ -559,3 +556,16 @@ async def test_server_keeps_serving_after_errors(lit: httpx.AsyncClient, connect
     assert_json(await lit.get("/api/state"), 200, steady(77))
     client: Client = await connect()
     assert await client.call("state.get") == {"ok": True, "state": steady(77)}
+
+
+@pytest.mark.parametrize("path", ["/api/light", "/api/sunrise"])
+async def test_deeply_nested_json_is_422_and_changes_nothing(
+    lit: httpx.AsyncClient, device: Device, path: str
+) -> None:
+    # Valid JSON, too deep for Python 3.11's parser (3.12+ parse it, then validation
+    # refuses a list): a 422 either way, never a 500.
+    before = await fingerprint(lit, device)
+    response = await lit.post(path, content=b"[" * 2000 + b"]" * 2000)
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "invalid_payload"
+    assert await fingerprint(lit, device) == before

@@ -44,10 +44,7 @@ def not_a_number(key: str, low: int, high: int, value: Any) -> str:
 
 
 def out_of_range(key: str, low: int, high: int, value: Any) -> str:
-    return (
-        f"must be between {low} and {high}, got {value!r} "
-        f"for dictionary value @ data[{key!r}]. Got {value!r}"
-    )
+    return f"must be between {low} and {high} for dictionary value @ data[{key!r}]. Got {value!r}"
 
 
 def compact_size(payload: Any) -> int:
@@ -258,10 +255,11 @@ async def test_new_command_cancels_running_transition(connect, device: Device) -
 # -- sunrise ----------------------------------------------------------------------
 
 
-async def test_sunrise_start_with_defaults(connect, device: Device) -> None:
+@pytest.mark.parametrize("args", [({},), ()], ids=["empty-object", "no-payload"])
+async def test_sunrise_start_with_defaults(connect, device: Device, args) -> None:
     client: Client = await connect()
     before = datetime.now(UTC)
-    ack = await client.call("sunrise.start", {})
+    ack = await client.call("sunrise.start", *args)
     assert ack["ok"] is True
     state = ack["state"]
     assert {k: state[k] for k in ("on", "brightness", "transition")} == {
@@ -522,8 +520,10 @@ def error_cases(event: str) -> list[tuple[tuple[Any, ...], str]]:
         cases += [((payload,), message) for payload, message in LIGHT_ERRORS]
     if event == "sunrise.start":
         cases += [((payload,), message) for payload, message in SUNRISE_ERRORS]
-    if event in ("light.set", "sunrise.start"):
-        cases.append(((), "expected a dictionary. Got None"))
+    if event == "light.set":
+        cases.append(((), "give 'on', 'brightness' or both. Got {}"))
+    elif event == "sunrise.start":
+        pass  # no payload is valid: every default (test_sunrise_start_with_defaults)
     else:
         cases += [
             ((payload,), f"this command takes no payload. Got {payload!r}")

@@ -467,8 +467,12 @@ class DaybreakServer:
             return None
         try:
             return json.loads(body)
-        except (ValueError, RecursionError):
+        except ValueError:
             raise _BadJsonError from None
+        except RecursionError:
+            # Valid JSON that Python 3.11 cannot parse (3.12+ can, and then refuses
+            # it in validation): the same 422 on every Python.
+            raise ProtocolError("invalid_payload", "JSON nested too deep") from None
 
     async def _rest_command(self, request: Request, event: str, *, body: bool) -> Response:
         if (denied := self._check_auth(request)) is not None:
