@@ -1,0 +1,53 @@
+"""The Daybreak wake-up light integration."""
+
+from __future__ import annotations
+
+from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN, Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.typing import ConfigType
+
+from .client import DaybreakClient
+from .const import DOMAIN
+from .coordinator import DaybreakConfigEntry, DaybreakCoordinator
+from .services import async_setup_services
+
+PLATFORMS: list[Platform] = [Platform.LIGHT]
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the integration's actions."""
+    async_setup_services(hass)
+    return True
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: DaybreakConfigEntry) -> bool:
+    """Connect to the device, then set up the platforms and start listening."""
+    client = DaybreakClient(
+        entry.data[CONF_HOST],
+        entry.data[CONF_PORT],
+        entry.data[CONF_TOKEN],
+        session=async_get_clientsession(hass),
+    )
+    coordinator = DaybreakCoordinator(hass, entry, client)
+    try:
+        await coordinator.async_config_entry_first_refresh()
+    except BaseException:
+        await client.close()
+        raise
+    entry.runtime_data = coordinator
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    entry.async_create_background_task(
+        hass, coordinator.async_listen(), f"{DOMAIN} listener {entry.title}"
+    )
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: DaybreakConfigEntry) -> bool:
+    """Unload the platforms and close the connection."""
+    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    if unloaded:
+        await entry.runtime_data.async_shutdown()
+    return unloaded

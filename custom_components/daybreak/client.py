@@ -1,0 +1,465 @@
+"""Async client for a Daybreak device, with no Home Assistant import.
+
+Like python-wled for WLED, this module owns the wire: it speaks the protocol in
+:mod:`.protocol` over python-socketio, turns payloads into typed models and device
+errors into a small exception tree. Home Assistant injects its aiohttp session.
+
+Usage::
+
+    async with DaybreakClient("192.168.1.20", 8080, token, session=session) as client:
+        client.on_state(print)
+        await client.set_light(brightness=128, transition=2)
+        await client.run()  # keeps the connection up, reconnecting with backoff
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Self
+
+import aiohttp
+import socketio
+
+from .protocol import (
+    EVENT_GET_INFO,
+    EVENT_GET_STATE,
+    EVENT_HEARTBEAT,
+    EVENT_SET_LIGHT,
+    EVENT_START_SUNRISE,
+    EVENT_STATE,
+    EVENT_STOP_SUNRISE,
+    PROTOCOL_VERSION,
+    Curve,
+    ProtocolError,
+    validate_command,
+)
+
+__all__ = [
+    "DaybreakAuthenticationError",
+    "DaybreakClient",
+    "DaybreakCommandError",
+    "DaybreakConnectionError",
+    "DaybreakError",
+    "DaybreakState",
+    "DeviceInfo",
+    "Sunrise",
+    "Transition",
+]
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class DaybreakError(Exception):
+    """Base class of every error this client raises."""
+
+
+class DaybreakConnectionError(DaybreakError):
+    """The device cannot be reached, or the connection broke or timed out."""
+
+
+class DaybreakAuthenticationError(DaybreakError):
+    """The device refused the token."""
+
+
+class DaybreakCommandError(DaybreakError):
+    """The device (or the protocol check before sending) refused a command."""
+
+    def __init__(self, code: str, message: str) -> None:
+        """Keep the protocol error ``code`` and the device's ``message``."""
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+def _number(data: dict[str, Any], key: str) -> float:
+    value = data[key]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{key} is not a number")
+    return float(value)
+
+
+def _time(data: dict[str, Any], key: str) -> datetime:
+    return datetime.fromisoformat(str(data[key]))
+
+
+@dataclass(frozen=True, slots=True)
+class Sunrise:
+    """A running sunrise."""
+
+    started_at: datetime
+    ends_at: datetime
+    duration: float
+    start_brightness: float
+    target_brightness: float
+    progress: float
+    curve: str
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        """Build from the protocol's ``sunrise`` object."""
+        return cls(
+            started_at=_time(data, "started_at"),
+            ends_at=_time(data, "ends_at"),
+            duration=_number(data, "duration"),
+            start_brightness=_number(data, "start_brightness"),
+            target_brightness=_number(data, "target_brightness"),
+            progress=_number(data, "progress"),
+            curve=str(data["curve"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """A running transition (fade) toward ``target_brightness``."""
+
+    target_brightness: float
+    ends_at: datetime
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        """Build from the protocol's ``transition`` object."""
+        return cls(_number(data, "target_brightness"), _time(data, "ends_at"))
+
+
+@dataclass(frozen=True, slots=True)
+class DaybreakState:
+    """The light's state: ``brightness`` is the current level on the 0-255 scale."""
+
+    on: bool
+    brightness: int
+    level: float
+    sunrise: Sunrise | None
+    transition: Transition | None
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Self:
+        """Build from a ``state`` payload; raise ``DaybreakError`` if it is malformed."""
+        try:
+            if not isinstance(data, dict) or not isinstance(data["on"], bool):
+                raise TypeError("not a state object")
+            sunrise, transition = data.get("sunrise"), data.get("transition")
+            return cls(
+                on=data["on"],
+                brightness=int(_number(data, "brightness")),
+                level=_number(data, "level"),
+                sunrise=None if sunrise is None else Sunrise.from_dict(sunrise),
+                transition=None if transition is None else Transition.from_dict(transition),
+            )
+        except (KeyError, TypeError, ValueError) as err:
+            raise DaybreakError(f"malformed state from the device: {err}") from err
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceInfo:
+    """What the device says about itself."""
+
+    device_id: str
+    name: str
+    model: str
+    sw_version: str
+    protocol_version: int
+    output: str
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Self:
+        """Build from an ``info`` payload; raise ``DaybreakError`` if it is malformed."""
+        try:
+            if not isinstance(data, dict):
+                raise TypeError("not an info object")
+            return cls(
+                device_id=str(data["device_id"]),
+                name=str(data["name"]),
+                model=str(data["model"]),
+                sw_version=str(data["sw_version"]),
+                protocol_version=int(data["protocol_version"]),
+                output=str(data.get("output", "")),
+            )
+        except (KeyError, TypeError, ValueError) as err:
+            raise DaybreakError(f"malformed info from the device: {err}") from err
+
+
+class DaybreakClient:
+    """A connection to one Daybreak device over Socket.IO (WebSocket transport).
+
+    :meth:`connect` opens the connection and reads the device info and state;
+    :meth:`run` then keeps it up until :meth:`close`, reconnecting with exponential
+    backoff (and raising :class:`DaybreakAuthenticationError` if the device stops
+    accepting the token). Pushed ``state`` events update :attr:`state` and call the
+    ``on_state`` callbacks; connection changes call the ``on_connection`` callbacks.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        token: str,
+        *,
+        session: aiohttp.ClientSession | None = None,
+        request_timeout: float = 10.0,
+        reconnect_min: float = 1.0,
+        reconnect_max: float = 60.0,
+    ) -> None:
+        """Prepare a client; nothing is opened until :meth:`connect`.
+
+        ``session`` is the aiohttp session to use (Home Assistant passes its shared
+        one); without it python-socketio makes its own.
+        """
+        self.host = host
+        self.port = port
+        self._token = token
+        self._session = session
+        self._timeout = request_timeout
+        self._reconnect_min = reconnect_min
+        self._reconnect_max = reconnect_max
+        self._sio: socketio.AsyncClient | None = None
+        self._closing = False
+        self._disconnected = asyncio.Event()
+        self._refused: Any = None
+        self.state: DaybreakState | None = None
+        self.info: DeviceInfo | None = None
+        self.uptime: float | None = None
+        self._state_callbacks: list[Callable[[DaybreakState], None]] = []
+        self._connection_callbacks: list[Callable[[bool], None]] = []
+
+    @property
+    def url(self) -> str:
+        """The device's base URL."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def connected(self) -> bool:
+        """Whether the Socket.IO connection is up."""
+        return self._sio is not None and self._sio.connected
+
+    # -- callbacks ----------------------------------------------------------------
+
+    def on_state(self, callback: Callable[[DaybreakState], None]) -> Callable[[], None]:
+        """Call ``callback(state)`` on every state the device pushes; returns an unsubscriber."""
+        self._state_callbacks.append(callback)
+        return lambda: self._state_callbacks.remove(callback)
+
+    def on_connection(self, callback: Callable[[bool], None]) -> Callable[[], None]:
+        """Call ``callback(connected)`` when :meth:`run` loses or regains the device."""
+        self._connection_callbacks.append(callback)
+        return lambda: self._connection_callbacks.remove(callback)
+
+    # -- connection -----------------------------------------------------------------
+
+    async def connect(self) -> DeviceInfo:
+        """Connect, authenticate and read the device info and state.
+
+        Raises :class:`DaybreakAuthenticationError` for a refused token and
+        :class:`DaybreakConnectionError` when the device cannot be reached.
+        """
+        await self._drop_connection()
+        self._closing = False
+        self._refused = None
+        self._disconnected.clear()
+        options: dict[str, Any] = {"reconnection": False, "handle_sigint": False}
+        if self._session is not None:
+            options["http_session"] = self._session
+        sio = socketio.AsyncClient(**options)
+        sio.on("connect_error", self._on_connect_error)
+        sio.on("disconnect", self._on_disconnect)
+        sio.on(EVENT_STATE, self._on_state)
+        sio.on(EVENT_HEARTBEAT, self._on_heartbeat)
+        self._sio = sio
+        try:
+            await sio.connect(
+                self.url,
+                auth={"token": self._token},
+                transports=["websocket"],
+                wait_timeout=self._timeout,
+            )
+        except (socketio.exceptions.ConnectionError, OSError, TimeoutError) as err:
+            self._sio = None
+            if isinstance(self._refused, dict) and (
+                (self._refused.get("data") or {}).get("code") == "unauthorized"
+            ):
+                raise DaybreakAuthenticationError("the device refused the token") from err
+            raise DaybreakConnectionError(f"cannot connect to {self.url}: {err}") from err
+        try:
+            info = DeviceInfo.from_dict((await self._call(EVENT_GET_INFO))["info"])
+            self._set_state(DaybreakState.from_dict((await self._call(EVENT_GET_STATE))["state"]))
+        except BaseException:
+            await self._drop_connection()
+            raise
+        if info.protocol_version != PROTOCOL_VERSION:
+            _LOGGER.warning(
+                "Device %s speaks protocol %d, this client %d",
+                info.device_id,
+                info.protocol_version,
+                PROTOCOL_VERSION,
+            )
+        self.info = info
+        return info
+
+    async def run(self) -> None:
+        """Keep the connection up until :meth:`close`, reconnecting with backoff.
+
+        Call after a successful :meth:`connect`. Returns after :meth:`close`; raises
+        :class:`DaybreakAuthenticationError` if a reconnect is refused.
+        """
+        delay = self._reconnect_min
+        while not self._closing:
+            if not self.connected:
+                try:
+                    await self.connect()
+                except DaybreakConnectionError as err:
+                    _LOGGER.debug(
+                        "Reconnect to %s failed (%s); next try in %.0f s", self.url, err, delay
+                    )
+                    await asyncio.sleep(delay * random.uniform(0.8, 1.2))  # noqa: S311
+                    delay = min(delay * 2, self._reconnect_max)
+                    continue
+                delay = self._reconnect_min
+                self._notify_connection(True)
+            await self._disconnected.wait()
+            if not self._closing:
+                self._notify_connection(False)
+
+    async def close(self) -> None:
+        """Close the connection and make :meth:`run` return."""
+        self._closing = True
+        await self._drop_connection()
+        self._disconnected.set()
+
+    async def __aenter__(self) -> Self:
+        """Connect (see :meth:`connect`)."""
+        await self.connect()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Close the connection."""
+        await self.close()
+
+    # -- commands -----------------------------------------------------------------
+
+    async def get_state(self) -> DaybreakState:
+        """Read the state from the device."""
+        return self._set_state(
+            DaybreakState.from_dict((await self._call(EVENT_GET_STATE))["state"])
+        )
+
+    async def get_info(self) -> DeviceInfo:
+        """Read the device info."""
+        self.info = DeviceInfo.from_dict((await self._call(EVENT_GET_INFO))["info"])
+        return self.info
+
+    async def set_light(
+        self,
+        *,
+        on: bool | None = None,
+        brightness: float | None = None,
+        transition: float | None = None,
+    ) -> DaybreakState:
+        """Turn on/off and/or set brightness (0-255), fading over ``transition`` seconds."""
+        payload: dict[str, Any] = {}
+        if on is not None:
+            payload["on"] = on
+        if brightness is not None:
+            payload["brightness"] = brightness
+        if transition is not None:
+            payload["transition"] = transition
+        return await self._command(EVENT_SET_LIGHT, payload)
+
+    async def start_sunrise(
+        self,
+        *,
+        duration: float | None = None,
+        target_brightness: float | None = None,
+        start_brightness: float | None = None,
+        curve: Curve | None = None,
+    ) -> DaybreakState:
+        """Start a sunrise on the device; omitted values take the device's defaults."""
+        payload: dict[str, Any] = {}
+        if duration is not None:
+            payload["duration"] = duration
+        if target_brightness is not None:
+            payload["target_brightness"] = target_brightness
+        if start_brightness is not None:
+            payload["start_brightness"] = start_brightness
+        if curve is not None:
+            payload["curve"] = curve
+        return await self._command(EVENT_START_SUNRISE, payload)
+
+    async def stop_sunrise(self) -> DaybreakState:
+        """Stop a running sunrise; the light holds the level it reached."""
+        return await self._command(EVENT_STOP_SUNRISE, None)
+
+    # -- internals ----------------------------------------------------------------
+
+    async def _command(self, event: str, payload: dict[str, Any] | None) -> DaybreakState:
+        try:
+            validate_command(event, payload)  # refuse locally what the device would refuse
+        except ProtocolError as err:
+            raise DaybreakCommandError(err.code, err.message) from None
+        return self._set_state(DaybreakState.from_dict((await self._call(event, payload))["state"]))
+
+    async def _call(self, event: str, payload: Any = None) -> dict[str, Any]:
+        sio = self._sio
+        if sio is None or not sio.connected:
+            raise DaybreakConnectionError("not connected to the device")
+        try:
+            ack = await sio.call(event, payload, timeout=self._timeout)
+        except socketio.exceptions.TimeoutError as err:
+            raise DaybreakConnectionError(f"{event}: no answer from the device") from err
+        except (socketio.exceptions.SocketIOError, OSError) as err:
+            raise DaybreakConnectionError(f"{event}: {err}") from err
+        if not isinstance(ack, dict) or not isinstance(ack.get("ok"), bool):
+            raise DaybreakError(f"{event}: malformed answer from the device")
+        if not ack["ok"]:
+            error = ack.get("error") if isinstance(ack.get("error"), dict) else {}
+            code, message = str(error.get("code", "unknown")), str(error.get("message", ""))
+            if code == "unauthorized":
+                raise DaybreakAuthenticationError(message)
+            raise DaybreakCommandError(code, message)
+        return ack
+
+    def _set_state(self, state: DaybreakState) -> DaybreakState:
+        self.state = state
+        for callback in list(self._state_callbacks):
+            callback(state)
+        return state
+
+    def _notify_connection(self, connected: bool) -> None:
+        for callback in list(self._connection_callbacks):
+            callback(connected)
+
+    async def _drop_connection(self) -> None:
+        sio, self._sio = self._sio, None
+        if sio is not None:
+            await sio.disconnect()
+            # python-socketio keeps no reference to its read/write tasks: let them end.
+            await sio.eio.wait()
+
+    async def _on_connect_error(self, data: Any = None) -> None:
+        self._refused = data
+
+    async def _on_disconnect(self, reason: Any = None) -> None:
+        _LOGGER.debug("Disconnected from %s (%s)", self.url, reason)
+        self._disconnected.set()
+
+    async def _on_state(self, data: Any) -> None:
+        try:
+            state = DaybreakState.from_dict(data)
+        except DaybreakError:
+            _LOGGER.warning("Ignoring a malformed state from %s: %r", self.url, data)
+            return
+        self._set_state(state)
+
+    async def _on_heartbeat(self, data: Any) -> None:
+        if isinstance(data, dict) and isinstance(data.get("uptime"), int | float):
+            self.uptime = float(data["uptime"])

@@ -1,0 +1,194 @@
+"""Config flow: add a Daybreak device by host, port and token."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import voluptuous as vol
+from homeassistant.config_entries import ConfigFlow, ConfigFlowResult, OptionsFlowWithReload
+from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN
+from homeassistant.core import callback
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+
+from .client import DaybreakAuthenticationError, DaybreakClient, DaybreakError, DeviceInfo
+from .const import (
+    CONF_SUNRISE_CURVE,
+    CONF_SUNRISE_DURATION,
+    DEFAULT_PORT,
+    DEFAULT_SUNRISE_MINUTES,
+    DOMAIN,
+    LOGGER,
+    SUNRISE_CURVES,
+)
+from .coordinator import DaybreakConfigEntry
+
+TOKEN_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+PORT_SELECTOR = vol.All(
+    NumberSelector(NumberSelectorConfig(min=1, max=65535, mode=NumberSelectorMode.BOX)),
+    vol.Coerce(int),
+)
+
+
+def _connection_schema(defaults: Mapping[str, Any]) -> vol.Schema:
+    return vol.Schema(
+        {
+            vol.Required(CONF_HOST, default=defaults.get(CONF_HOST, vol.UNDEFINED)): str,
+            vol.Required(CONF_PORT, default=defaults.get(CONF_PORT, DEFAULT_PORT)): PORT_SELECTOR,
+            vol.Required(CONF_TOKEN): TOKEN_SELECTOR,
+        }
+    )
+
+
+class DaybreakConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Set up a Daybreak device: test the connection before creating the entry."""
+
+    VERSION = 1
+
+    async def _async_try(
+        self, host: str, port: int, token: str, errors: dict[str, str]
+    ) -> DeviceInfo | None:
+        """Connect, read the device info and disconnect; fill ``errors`` on failure."""
+        client = DaybreakClient(
+            host, port, token, session=async_get_clientsession(self.hass), request_timeout=10
+        )
+        try:
+            return await client.connect()
+        except DaybreakAuthenticationError:
+            errors["base"] = "invalid_auth"
+        except DaybreakError:
+            errors["base"] = "cannot_connect"
+        except Exception:
+            LOGGER.exception("Unexpected error talking to %s:%s", host, port)
+            errors["base"] = "unknown"
+        finally:
+            await client.close()
+        return None
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask for host, port and token."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            info = await self._async_try(
+                user_input[CONF_HOST], user_input[CONF_PORT], user_input[CONF_TOKEN], errors
+            )
+            if info is not None:
+                await self.async_set_unique_id(info.device_id)
+                self._abort_if_unique_id_configured(
+                    updates={
+                        CONF_HOST: user_input[CONF_HOST],
+                        CONF_PORT: user_input[CONF_PORT],
+                        CONF_TOKEN: user_input[CONF_TOKEN],
+                    }
+                )
+                return self.async_create_entry(title=info.name, data=user_input)
+        return self.async_show_form(
+            step_id="user",
+            data_schema=self.add_suggested_values_to_schema(
+                _connection_schema({}), user_input or {}
+            ),
+            errors=errors,
+        )
+
+    async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
+        """The device refused the token: ask for a new one."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the new token and check it."""
+        entry = self._get_reauth_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            info = await self._async_try(
+                entry.data[CONF_HOST], entry.data[CONF_PORT], user_input[CONF_TOKEN], errors
+            )
+            if info is not None:
+                await self.async_set_unique_id(info.device_id)
+                self._abort_if_unique_id_mismatch(reason="wrong_device")
+                return self.async_update_reload_and_abort(
+                    entry, data_updates={CONF_TOKEN: user_input[CONF_TOKEN]}
+                )
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=vol.Schema({vol.Required(CONF_TOKEN): TOKEN_SELECTOR}),
+            description_placeholders={"name": entry.title, "host": entry.data[CONF_HOST]},
+            errors=errors,
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change host, port or token of the same device."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            info = await self._async_try(
+                user_input[CONF_HOST], user_input[CONF_PORT], user_input[CONF_TOKEN], errors
+            )
+            if info is not None:
+                await self.async_set_unique_id(info.device_id)
+                self._abort_if_unique_id_mismatch(reason="wrong_device")
+                return self.async_update_reload_and_abort(entry, data_updates=user_input)
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=_connection_schema(user_input or entry.data),
+            errors=errors,
+        )
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: DaybreakConfigEntry) -> DaybreakOptionsFlow:
+        """Options: default sunrise duration and curve."""
+        return DaybreakOptionsFlow()
+
+
+class DaybreakOptionsFlow(OptionsFlowWithReload):
+    """Default sunrise duration (minutes) and curve for the light's Sunrise effect."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Show and store the options."""
+        if user_input is not None:
+            return self.async_create_entry(data=user_input)
+        options = self.config_entry.options
+        schema = vol.Schema(
+            {
+                vol.Required(
+                    CONF_SUNRISE_DURATION,
+                    default=options.get(CONF_SUNRISE_DURATION, DEFAULT_SUNRISE_MINUTES),
+                ): vol.All(
+                    NumberSelector(
+                        NumberSelectorConfig(
+                            min=1,
+                            max=180,
+                            step=1,
+                            unit_of_measurement="min",
+                            mode=NumberSelectorMode.BOX,
+                        )
+                    ),
+                    vol.Coerce(int),
+                ),
+                vol.Required(
+                    CONF_SUNRISE_CURVE, default=options.get(CONF_SUNRISE_CURVE, "linear")
+                ): SelectSelector(
+                    SelectSelectorConfig(
+                        options=list(SUNRISE_CURVES),
+                        translation_key="sunrise_curve",
+                        mode=SelectSelectorMode.DROPDOWN,
+                    )
+                ),
+            }
+        )
+        return self.async_show_form(step_id="init", data_schema=schema)

@@ -1,0 +1,32 @@
+"""Diagnostics for Daybreak (the token is redacted)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.const import CONF_TOKEN
+from homeassistant.core import HomeAssistant
+
+from .coordinator import DaybreakConfigEntry
+
+TO_REDACT = {CONF_TOKEN}
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: DaybreakConfigEntry
+) -> dict[str, Any]:
+    """Return the entry (token redacted), the device info and the last state."""
+    coordinator = entry.runtime_data
+    client = coordinator.client
+    return {
+        "entry": {
+            "data": async_redact_data(dict(entry.data), TO_REDACT),
+            "options": dict(entry.options),
+        },
+        "device": asdict(coordinator.info),
+        "connected": client.connected,
+        "uptime": client.uptime,
+        "state": asdict(coordinator.data) if coordinator.data is not None else None,
+    }

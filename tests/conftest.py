@@ -1,0 +1,133 @@
+"""Fixtures: Home Assistant plus the real Daybreak device server in the same event loop.
+
+The device server runs with gpiozero's ``MockFactory``/``MockPWMPin`` on 127.0.0.1 and
+an ephemeral port; the integration connects to it over real sockets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from gpiozero.pins.mock import MockFactory, MockPWMPin
+from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.daybreak.const import DOMAIN
+from daybreak_device.config import Settings
+from daybreak_device.output import GpiozeroOutput
+from daybreak_device.server import DaybreakServer
+
+pytest_plugins = "pytest_homeassistant_custom_component"
+
+TOKEN = "ha-test-token-0123456789"  # noqa: S105 - a test token
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Load custom_components/daybreak in every test."""
+
+
+@dataclass
+class Device:
+    """A running device server (restartable on the same port and state)."""
+
+    server: DaybreakServer
+    settings: Settings
+    token: str
+    factory: MockFactory
+
+    @property
+    def port(self) -> int:
+        return self.server.port
+
+    @property
+    def pin(self) -> MockPWMPin:
+        output = self.server.controller.output
+        assert isinstance(output, GpiozeroOutput)
+        pin = output.led.pin
+        assert isinstance(pin, MockPWMPin)
+        return pin
+
+    @property
+    def device_id(self) -> str:
+        return self.server.info()["device_id"]
+
+    async def stop(self) -> None:
+        await self.server.stop()
+
+    async def restart(self, token: str | None = None) -> None:
+        """Start the server again on the same port and state dir."""
+        self.factory.reset()
+        self.token = token or self.token
+        settings = replace(self.settings, port=self.port)
+        output = GpiozeroOutput(settings.pin, 1000, pin_factory=self.factory)
+        self.server = DaybreakServer(settings, self.token, output=output)
+        await self.server.start()
+
+
+@pytest.fixture
+async def start_device(
+    socket_enabled: None, tmp_path: Path
+) -> AsyncIterator[Callable[..., Awaitable[Device]]]:
+    """Start real device servers (mock pins); stopped at teardown."""
+    devices: list[Device] = []
+
+    async def start(name: str = "Bedroom", **overrides: Any) -> Device:
+        settings = Settings(
+            host="127.0.0.1",
+            port=0,
+            token=TOKEN,
+            state_dir=tmp_path / f"device-{len(devices)}",
+            name=name,
+            mock=True,
+            progress_interval=0.2,
+            heartbeat_interval=5.0,
+            ping_interval=5.0,
+            ping_timeout=5.0,
+        )
+        settings = replace(settings, **overrides)
+        factory = MockFactory(pin_class=MockPWMPin)
+        output = GpiozeroOutput(settings.pin, 1000, pin_factory=factory)
+        server = DaybreakServer(settings, TOKEN, output=output)
+        await server.start()
+        device = Device(server, settings, TOKEN, factory)
+        devices.append(device)
+        return device
+
+    yield start
+    for device in devices:
+        await device.server.stop()
+        device.factory.reset()
+
+
+@pytest.fixture
+async def device(start_device: Callable[..., Awaitable[Device]]) -> Device:
+    """One running device server."""
+    return await start_device()
+
+
+@pytest.fixture
+def mock_config_entry(device: Device) -> MockConfigEntry:
+    """A config entry pointing at ``device``."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Bedroom",
+        unique_id=device.device_id,
+        data={CONF_HOST: "127.0.0.1", CONF_PORT: device.port, CONF_TOKEN: TOKEN},
+    )
+
+
+@pytest.fixture
+async def init_integration(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry
+) -> MockConfigEntry:
+    """Set up the integration against the running device."""
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    return mock_config_entry
