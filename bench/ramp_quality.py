@@ -36,11 +36,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from gpiozero.pins.mock import MockFactory, MockPWMPin
+
 from daybreak_device.dimming import Dimmer, luminance_to_lightness
 from daybreak_device.light import LightController, Ramp
 from daybreak_device.output import GpiozeroOutput, SysfsPwmOutput
 from daybreak_device.protocol import Curve
-from gpiozero.pins.mock import MockFactory, MockPWMPin
 
 TICK_RATE = 50.0
 SUNRISE_S = 1800.0

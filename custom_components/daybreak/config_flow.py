@@ -69,7 +69,7 @@ class DaybreakConfigFlow(ConfigFlow, domain=DOMAIN):
             errors["base"] = "invalid_auth"
         except DaybreakError:
             errors["base"] = "cannot_connect"
-        except Exception:
+        except Exception:  # noqa: BLE001 - shown as "unknown", logged with traceback
             LOGGER.exception("Unexpected error talking to %s:%s", host, port)
             errors["base"] = "unknown"
         finally:

@@ -15,10 +15,11 @@ from typing import Any
 import httpx
 import pytest
 import socketio
+from gpiozero.pins.mock import MockFactory, MockPWMPin
+
 from daybreak_device.config import Settings
 from daybreak_device.output import GpiozeroOutput, Output
 from daybreak_device.server import DaybreakServer
-from gpiozero.pins.mock import MockFactory, MockPWMPin
 from helpers import TOKEN, Client, Device
 
 

@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import socketio
+from gpiozero.pins.mock import MockPWMPin
+
 from daybreak_device.output import GpiozeroOutput, Output
 from daybreak_device.server import DaybreakServer
-from gpiozero.pins.mock import MockPWMPin
 
 TOKEN = "test-token-0123456789"  # noqa: S105 - a test token
 

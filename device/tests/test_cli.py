@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from daybreak_device import __version__, cli
 from daybreak_device.config import (
     OPTIONS,

@@ -13,13 +13,14 @@ import time
 from pathlib import Path
 
 import pytest
+from gpiozero.pins.mock import MockFactory, MockPWMPin
+
 from daybreak_device.dimming import (
     Dimmer,
     lightness_to_luminance,
     luminance_to_lightness,
 )
 from daybreak_device.output import GpiozeroOutput, OutputError, SysfsPwmOutput
-from gpiozero.pins.mock import MockFactory, MockPWMPin
 from helpers import make_fake_sysfs
 
 PERIOD_2KHZ = 500_000

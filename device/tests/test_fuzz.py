@@ -20,10 +20,10 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
 from daybreak_device.protocol import CURVES, ProtocolError, validate_command
 from helpers import Client, Device
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 EXAMPLES = int(os.environ.get("DAYBREAK_FUZZ_EXAMPLES", "150"))
 FUZZ = settings(

@@ -9,10 +9,11 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from gpiozero.pins.mock import MockPWMPin
+
 from daybreak_device.dimming import Dimmer
 from daybreak_device.light import LightController, Ramp
 from daybreak_device.output import OutputError
-from gpiozero.pins.mock import MockPWMPin
 from helpers import Client, Device
 
 CIE = Dimmer()

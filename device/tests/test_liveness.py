@@ -9,6 +9,7 @@ from dataclasses import replace
 
 import socketio
 import websockets
+
 from daybreak_device.output import GpiozeroOutput
 from daybreak_device.server import DaybreakServer
 from helpers import TOKEN

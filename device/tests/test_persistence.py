@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from daybreak_device.config import Settings
 from daybreak_device.dimming import Dimmer
 from daybreak_device.store import atomic_write_json

@@ -8,8 +8,10 @@ import sysconfig
 from pathlib import Path
 from typing import Any
 
-import daybreak_device
 import pytest
+from hypothesis import given, settings, strategies as st
+
+import daybreak_device
 from daybreak_device import protocol, server
 from daybreak_device.protocol import (
     COMMANDS,
@@ -21,8 +23,6 @@ from daybreak_device.protocol import (
     error_ack,
     validate_command,
 )
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 REPO = Path(__file__).resolve().parents[2]
 SUNRISE_DEFAULTS = {

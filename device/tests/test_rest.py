@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from daybreak_device import __version__
 from daybreak_device.dimming import Dimmer
 from daybreak_device.server import MODEL

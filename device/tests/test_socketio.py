@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import socketio
+
 from daybreak_device import __version__
 from daybreak_device.dimming import Dimmer
 from daybreak_device.server import MAX_FRAME_BYTES, MODEL
