@@ -472,7 +472,8 @@ async def test_body_of_bodyless_endpoints_is_ignored(lit: httpx.AsyncClient) -> 
 
 
 UNKNOWN_PATHS = [
-    ("GET", "/"),
+    ("GET", "/nope"),  # "/" is the device's web page (test_web.py)
+    ("GET", "/static/nope.js"),
     ("GET", "/api"),
     ("GET", "/api/"),
     ("GET", "/api/nope"),

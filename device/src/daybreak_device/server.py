@@ -56,6 +56,7 @@ from .protocol import (
     error_ack,
     validate_command,
 )
+from .webpage import web_routes
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -422,6 +423,7 @@ class DaybreakServer:
             Route("/api/state", self._rest_state, methods=["GET"]),
             Route("/api/light", self._rest_light, methods=["POST"]),
             Route("/api/sunrise", self._rest_sunrise, methods=["POST", "DELETE"]),
+            *web_routes(),  # the device's web page: / and /static/..., no token
         ]
         return Starlette(
             routes=routes,
