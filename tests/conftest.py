@@ -16,6 +16,8 @@ from gpiozero.pins.mock import MockFactory, MockPWMPin
 from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
 
 from custom_components.daybreak.const import DOMAIN
 from daybreak_device.config import Settings
@@ -32,6 +34,15 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Load custom_components/daybreak in every test."""
 
 
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Snapshots with Home Assistant's serializer, in tests/snapshots/.
+
+    The plugin defines the same fixture, but syrupy's own may win over a plugin's.
+    """
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
 @dataclass
 class Device:
     """A running device server (restartable on the same port and state)."""
@@ -40,10 +51,11 @@ class Device:
     settings: Settings
     token: str
     factory: MockFactory
+    _port: int = 0  # kept by stop(): the closed socket no longer knows it
 
     @property
     def port(self) -> int:
-        return self.server.port
+        return self._port or self.server.port
 
     @property
     def pin(self) -> MockPWMPin:
@@ -58,6 +70,7 @@ class Device:
         return self.server.info()["device_id"]
 
     async def stop(self) -> None:
+        self._port = self.port
         await self.server.stop()
 
     async def restart(self, token: str | None = None) -> None:

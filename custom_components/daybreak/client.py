@@ -15,6 +15,7 @@ Usage::
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import Callable
@@ -286,8 +287,10 @@ class DaybreakClient:
                 raise DaybreakAuthenticationError("the device refused the token") from err
             raise DaybreakConnectionError(f"cannot connect to {self.url}: {err}") from err
         try:
-            info = DeviceInfo.from_dict((await self._call(EVENT_GET_INFO))["info"])
-            self._set_state(DaybreakState.from_dict((await self._call(EVENT_GET_STATE))["state"]))
+            info = DeviceInfo.from_dict((await self._call(EVENT_GET_INFO)).get("info"))
+            self._set_state(
+                DaybreakState.from_dict((await self._call(EVENT_GET_STATE)).get("state"))
+            )
         except BaseException:
             await self._drop_connection()
             raise
@@ -312,18 +315,31 @@ class DaybreakClient:
             if not self.connected:
                 try:
                     await self.connect()
-                except DaybreakConnectionError as err:
+                except DaybreakAuthenticationError:
+                    raise
+                except DaybreakError as err:  # unreachable, or a bad answer: try again
                     _LOGGER.debug(
                         "Reconnect to %s failed (%s); next try in %.0f s", self.url, err, delay
                     )
-                    await asyncio.sleep(delay * random.uniform(0.8, 1.2))  # noqa: S311
+                    # Wait for the next try, or until close() sets the event.
+                    self._disconnected.clear()
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(delay * random.uniform(0.8, 1.2)):  # noqa: S311
+                            await self._disconnected.wait()
                     delay = min(delay * 2, self._reconnect_max)
                     continue
                 delay = self._reconnect_min
                 self._notify_connection(True)
             await self._disconnected.wait()
             if not self._closing:
+                self._disconnected.clear()  # close() sets it again, ending the wait below
                 self._notify_connection(False)
+                # Back off before the first try too: a device that is stopping drops its
+                # clients while it still accepts connections, so reconnecting at once
+                # reaches it just before it goes away (lost, back, lost again).
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(delay * random.uniform(0.8, 1.2)):  # noqa: S311
+                        await self._disconnected.wait()
 
     async def close(self) -> None:
         """Close the connection and make :meth:`run` return."""
@@ -350,12 +366,12 @@ class DaybreakClient:
     async def get_state(self) -> DaybreakState:
         """Read the state from the device."""
         return self._set_state(
-            DaybreakState.from_dict((await self._call(EVENT_GET_STATE))["state"])
+            DaybreakState.from_dict((await self._call(EVENT_GET_STATE)).get("state"))
         )
 
     async def get_info(self) -> DeviceInfo:
         """Read the device info."""
-        self.info = DeviceInfo.from_dict((await self._call(EVENT_GET_INFO))["info"])
+        self.info = DeviceInfo.from_dict((await self._call(EVENT_GET_INFO)).get("info"))
         return self.info
 
     async def set_light(
@@ -406,7 +422,9 @@ class DaybreakClient:
             validate_command(event, payload)  # refuse locally what the device would refuse
         except ProtocolError as err:
             raise DaybreakCommandError(err.code, err.message) from None
-        return self._set_state(DaybreakState.from_dict((await self._call(event, payload))["state"]))
+        return self._set_state(
+            DaybreakState.from_dict((await self._call(event, payload)).get("state"))
+        )
 
     async def _call(self, event: str, payload: Any = None) -> dict[str, Any]:
         sio = self._sio
@@ -421,7 +439,9 @@ class DaybreakClient:
         if not isinstance(ack, dict) or not isinstance(ack.get("ok"), bool):
             raise DaybreakError(f"{event}: malformed answer from the device")
         if not ack["ok"]:
-            error = ack.get("error") if isinstance(ack.get("error"), dict) else {}
+            error = ack.get("error")
+            if not isinstance(error, dict):
+                error = {}
             code, message = str(error.get("code", "unknown")), str(error.get("message", ""))
             if code == "unauthorized":
                 raise DaybreakAuthenticationError(message)

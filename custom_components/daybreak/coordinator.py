@@ -83,8 +83,10 @@ class DaybreakCoordinator(DataUpdateCoordinator[DaybreakState]):
             self.client.on_state(self._handle_state),
             self.client.on_connection(self._handle_connection),
         ]
+        # Not async_listen_once: its remover logs an error when called (on unload)
+        # after the event fired. HA stops once, so a plain listener is equivalent.
         self.config_entry.async_on_unload(
-            self.hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, self._async_stop)
+            self.hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, self._async_stop)
         )
         try:
             await self.client.run()

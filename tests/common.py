@@ -1,0 +1,58 @@
+"""Helpers shared by the integration tests (bounded waits, ports, log records)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from daybreak_device.server import CLIENTS_ROOM
+
+from .conftest import Device
+
+LOGGER_NAME = "custom_components.daybreak"
+#: A fixed device id (12 hex digits) for snapshots: written into the state dir before start.
+FIXED_DEVICE_ID = "da7b3ea4c0de"
+
+
+def fixed_id_state_dir(path: Path) -> Path:
+    """A device state dir whose device id is :data:`FIXED_DEVICE_ID`."""
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "device_id").write_text(FIXED_DEVICE_ID + "\n", encoding="utf-8")
+    return path
+
+
+async def wait_for(predicate: Callable[[], object], timeout: float = 5.0) -> None:
+    """Poll ``predicate`` until it is true; fail after ``timeout`` seconds."""
+    async with asyncio.timeout(timeout):
+        while True:
+            if predicate():
+                return
+            await asyncio.sleep(0.02)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (bound, then released)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def connected_clients(device: Device) -> list[object]:
+    """The Socket.IO clients the device server has accepted (authenticated) now."""
+    return list(device.server.sio.manager.get_participants("/", CLIENTS_ROOM))
+
+
+def info_records(caplog: pytest.LogCaptureFixture, text: str) -> list[logging.LogRecord]:
+    """INFO records of the integration's logger that contain ``text``."""
+    return [
+        record
+        for record in caplog.records
+        if record.name == LOGGER_NAME
+        and record.levelno == logging.INFO
+        and text in record.getMessage()
+    ]

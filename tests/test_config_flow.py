@@ -1,0 +1,318 @@
+"""Config flow end to end: user, reauth, reconfigure and options against real device servers."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from contextlib import nullcontext
+from typing import Any
+from unittest.mock import patch
+
+import pytest
+from homeassistant.config_entries import SOURCE_REAUTH, SOURCE_USER, ConfigEntryState
+from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN, STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.daybreak.const import CONF_SUNRISE_CURVE, CONF_SUNRISE_DURATION, DOMAIN
+
+from .common import connected_clients, free_port, wait_for
+from .conftest import TOKEN, Device
+
+ENTITY_ID = "light.bedroom"
+NEW_TOKEN = "rotated-token-9876543210"  # noqa: S105 - a test token
+StartDevice = Callable[..., Awaitable[Device]]
+
+
+def _input(device: Device, **changes: Any) -> dict[str, Any]:
+    return {CONF_HOST: "127.0.0.1", CONF_PORT: device.port, CONF_TOKEN: TOKEN} | changes
+
+
+def _defaults(result: Any) -> dict[str, Any]:
+    """The default of each field of a shown form (``None``: no default)."""
+    return {
+        str(key): key.default() if callable(key.default) else None
+        for key in result["data_schema"].schema
+    }
+
+
+def _suggested(result: Any, field: str) -> Any:
+    """The suggested value of one field of a shown form."""
+    for key in result["data_schema"].schema:
+        if key == field:
+            return (key.description or {}).get("suggested_value")
+    raise KeyError(field)
+
+
+def _reauth_flow(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]:
+    flows = [
+        flow
+        for flow in hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+        if flow["context"]["source"] == SOURCE_REAUTH
+        and flow["context"]["entry_id"] == entry.entry_id
+    ]
+    assert len(flows) == 1
+    return flows[0]
+
+
+# -- user step -------------------------------------------------------------------------
+
+
+async def test_user_creates_the_entry(hass: HomeAssistant, start_device: StartDevice) -> None:
+    device = await start_device(name="Kitchen light")
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    assert result["errors"] == {}
+
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], _input(device))
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Kitchen light"  # the device's name
+    assert result["data"] == _input(device)
+    entry = result["result"]
+    assert entry.unique_id == device.device_id
+    assert entry.state is ConfigEntryState.LOADED
+    # The flow's probe connection is closed: only the entry's own client stays.
+    await wait_for(lambda: len(connected_clients(device)) == 1)
+
+
+@pytest.mark.parametrize("error", ["cannot_connect", "invalid_auth", "unknown"])
+async def test_user_error_then_retry(
+    hass: HomeAssistant, device: Device, caplog: pytest.LogCaptureFixture, error: str
+) -> None:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    if error == "cannot_connect":
+        bad = _input(device, **{CONF_PORT: free_port()})  # nothing listens there
+    else:
+        bad = _input(device, **{CONF_TOKEN: "wrong-token"})
+    with (
+        patch(
+            "custom_components.daybreak.config_flow.DaybreakClient.connect",
+            side_effect=RuntimeError("boom"),
+        )
+        if error == "unknown"
+        else nullcontext()
+    ):
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], bad)
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    assert result["errors"] == {"base": error}
+    # What the user typed is offered again.
+    assert _suggested(result, CONF_PORT) == bad[CONF_PORT]
+    assert ("Unexpected error talking to" in caplog.text) is (error == "unknown")
+    assert connected_clients(device) == []  # nothing left connected by the failed try
+
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], _input(device))
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == _input(device)
+    assert result["result"].unique_id == device.device_id
+
+
+async def test_user_already_configured_updates_the_entry(
+    hass: HomeAssistant, device: Device
+) -> None:
+    # The entry knew the device at an old port with an old token: it cannot set up.
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Bedroom",
+        unique_id=device.device_id,
+        data=_input(device, **{CONF_PORT: free_port(), CONF_TOKEN: "old-token"}),
+    )
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], _input(device))
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert entry.data == _input(device)  # host, port and token updated
+    assert len(hass.config_entries.async_entries(DOMAIN)) == 1
+    assert entry.state is ConfigEntryState.LOADED  # reloaded with the new data
+    await wait_for(lambda: len(connected_clients(device)) == 1)
+
+
+# -- reauth ----------------------------------------------------------------------------
+
+
+async def test_reauth_after_the_token_changed(
+    hass: HomeAssistant, init_integration: MockConfigEntry, device: Device
+) -> None:
+    entry = init_integration
+    coordinator = entry.runtime_data
+    await device.stop()
+    await device.restart(token=NEW_TOKEN)
+    # The coordinator notices the refused token on reconnect and asks for a new one.
+    await wait_for(lambda: list(entry.async_get_active_flows(hass, {SOURCE_REAUTH})))
+    flow = _reauth_flow(hass, entry)
+    assert flow["step_id"] == "reauth_confirm"
+
+    result = await hass.config_entries.flow.async_configure(
+        flow["flow_id"], {CONF_TOKEN: "still-wrong"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reauth_confirm"
+    assert result["errors"] == {"base": "invalid_auth"}
+    assert result["description_placeholders"] == {"name": "Bedroom", "host": "127.0.0.1"}
+    assert entry.data[CONF_TOKEN] == TOKEN
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOKEN: NEW_TOKEN}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert entry.data == _input(device, **{CONF_TOKEN: NEW_TOKEN})
+    # Reloaded: a new coordinator, connected with the new token.
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.runtime_data is not coordinator
+    assert entry.runtime_data.client.connected
+    await wait_for(lambda: len(connected_clients(device)) == 1)
+    assert hass.states.get(ENTITY_ID).state != STATE_UNAVAILABLE
+
+
+async def test_reauth_wrong_device(
+    hass: HomeAssistant, device: Device, start_device: StartDevice
+) -> None:
+    other = await start_device(name="Other")
+    # The entry is for ``device`` but its address now answers with ``other``.
+    entry = MockConfigEntry(
+        domain=DOMAIN, title="Bedroom", unique_id=device.device_id, data=_input(other)
+    )
+    entry.add_to_hass(hass)
+    result = await entry.start_reauth_flow(hass)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reauth_confirm"
+
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_TOKEN: TOKEN})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_device"
+    assert entry.data == _input(other)
+    assert entry.unique_id == device.device_id
+
+
+# -- reconfigure -----------------------------------------------------------------------
+
+
+async def test_reconfigure_device_moved(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    device: Device,
+    start_device: StartDevice,
+) -> None:
+    entry = init_integration
+    await device.stop()
+    # Same device (same state dir, so same id) now on another port.
+    moved = await start_device(state_dir=device.settings.state_dir)
+    assert moved.device_id == device.device_id
+    assert moved.port != device.port
+
+    result = await entry.start_reconfigure_flow(hass)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reconfigure"
+    assert _defaults(result)[CONF_PORT] == device.port  # the entry's current address
+    assert _defaults(result)[CONF_TOKEN] is None  # the stored token is never shown
+
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], _input(moved))
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data == _input(moved)
+    assert entry.state is ConfigEntryState.LOADED
+    await wait_for(lambda: len(connected_clients(moved)) == 1)
+    await wait_for(lambda: hass.states.get(ENTITY_ID).state != STATE_UNAVAILABLE)
+
+
+async def test_reconfigure_errors_then_success(hass: HomeAssistant, device: Device) -> None:
+    # The entry has a stale port and token (never set up).
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Bedroom",
+        unique_id=device.device_id,
+        data=_input(device, **{CONF_PORT: free_port(), CONF_TOKEN: "old-token"}),
+    )
+    entry.add_to_hass(hass)
+    result = await entry.start_reconfigure_flow(hass)
+    port = free_port()
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _input(device, **{CONF_PORT: port})
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reconfigure"
+    assert result["errors"] == {"base": "cannot_connect"}
+    assert _defaults(result)[CONF_PORT] == port  # the form keeps what was typed
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _input(device, **{CONF_TOKEN: "wrong-token"})
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "invalid_auth"}
+
+    with patch(
+        "custom_components.daybreak.config_flow.DaybreakClient.connect",
+        side_effect=RuntimeError("boom"),
+    ):
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], _input(device))
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "unknown"}
+    assert connected_clients(device) == []
+
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], _input(device))
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data == _input(device)
+    assert entry.state is ConfigEntryState.LOADED  # (re)loaded with the new data
+
+
+async def test_reconfigure_wrong_device(
+    hass: HomeAssistant,
+    device: Device,
+    mock_config_entry: MockConfigEntry,
+    start_device: StartDevice,
+) -> None:
+    other = await start_device(name="Other")
+    mock_config_entry.add_to_hass(hass)
+    before = dict(mock_config_entry.data)
+    result = await mock_config_entry.start_reconfigure_flow(hass)
+
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], _input(other))
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_device"
+    assert dict(mock_config_entry.data) == before
+
+
+# -- options ---------------------------------------------------------------------------
+
+
+async def test_options_are_stored_and_the_entry_reloads(
+    hass: HomeAssistant, init_integration: MockConfigEntry, device: Device
+) -> None:
+    entry = init_integration
+    coordinator = entry.runtime_data
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "init"
+    assert _defaults(result) == {CONF_SUNRISE_DURATION: 30, CONF_SUNRISE_CURVE: "linear"}
+
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_SUNRISE_DURATION: 20, CONF_SUNRISE_CURVE: "ease_in"}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options == {CONF_SUNRISE_DURATION: 20, CONF_SUNRISE_CURVE: "ease_in"}
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.runtime_data is not coordinator  # reloaded
+    await wait_for(lambda: len(connected_clients(device)) == 1)
+
+    # The form now shows the stored values.
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert _defaults(result) == {CONF_SUNRISE_DURATION: 20, CONF_SUNRISE_CURVE: "ease_in"}

@@ -1,0 +1,75 @@
+"""Diagnostics: the token is redacted; the rest is snapshotted (volatile values matched by type)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import pytest
+from homeassistant.components.light import ATTR_BRIGHTNESS
+from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+from syrupy.assertion import SnapshotAssertion
+from syrupy.matchers import path_type
+
+from custom_components.daybreak.const import CONF_SUNRISE_CURVE, CONF_SUNRISE_DURATION, DOMAIN
+from daybreak_device import __version__ as device_version
+
+from .common import FIXED_DEVICE_ID, fixed_id_state_dir, wait_for
+from .conftest import TOKEN, Device
+
+
+@pytest.fixture
+async def device(start_device: Callable[..., Awaitable[Device]], tmp_path: Path) -> Device:
+    """A device with a fixed id and a fast heartbeat (so the uptime is known)."""
+    return await start_device(
+        state_dir=fixed_id_state_dir(tmp_path / "fixed-device"), heartbeat_interval=0.1
+    )
+
+
+@pytest.fixture
+def mock_config_entry(device: Device) -> MockConfigEntry:
+    """An entry for ``device``, with options."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Bedroom",
+        unique_id=device.device_id,
+        data={CONF_HOST: "127.0.0.1", CONF_PORT: device.port, CONF_TOKEN: TOKEN},
+        options={CONF_SUNRISE_DURATION: 20, CONF_SUNRISE_CURVE: "ease_in"},
+    )
+
+
+async def test_diagnostics(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    init_integration: MockConfigEntry,
+    device: Device,
+    snapshot: SnapshotAssertion,
+) -> None:
+    coordinator = init_integration.runtime_data
+    await device.server.controller.set_light({"on": True, "brightness": 128})
+    await wait_for(lambda: hass.states.get("light.bedroom").attributes.get(ATTR_BRIGHTNESS) == 128)
+    await wait_for(lambda: coordinator.client.uptime is not None)  # a heartbeat came
+
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, init_integration)
+
+    assert diagnostics["entry"]["data"][CONF_TOKEN] == "**REDACTED**"
+    assert TOKEN not in str(diagnostics)
+    assert diagnostics["entry"]["data"][CONF_PORT] == device.port
+    assert diagnostics["device"]["device_id"] == FIXED_DEVICE_ID
+    assert diagnostics["device"]["sw_version"] == device_version
+    assert diagnostics["connected"] is True
+    assert diagnostics == snapshot(
+        matcher=path_type(
+            {
+                "entry.data.port": (int,),
+                "device.sw_version": (str,),
+                "uptime": (float,),
+            }
+        )
+    )
