@@ -7,10 +7,12 @@ import json
 import time
 from dataclasses import replace
 
+import pytest
 import socketio
 import websockets
 
 from daybreak_device.output import GpiozeroOutput
+from daybreak_device.protocol import ProtocolError
 from daybreak_device.server import DaybreakServer
 from helpers import TOKEN
 
@@ -68,3 +70,18 @@ async def test_stop_leaves_no_task_behind(settings, pin_factory, tmp_path) -> No
     await sio.wait()
     left = {t for t in asyncio.all_tasks() - before if not t.done()}
     assert left == set()
+
+
+async def test_stopped_server_refuses_commands_and_new_connections(settings, pin_factory) -> None:
+    output = GpiozeroOutput(settings.pin, 1000, pin_factory=pin_factory)
+    server = DaybreakServer(settings, TOKEN, output=output)
+    await server.start()
+    url = f"http://127.0.0.1:{server.port}"
+    await server.stop()
+    with pytest.raises(ProtocolError) as err:
+        await server.execute("light.set", {"brightness": 200})
+    assert err.value.code == "internal_error"
+    assert output.duty == 0.0
+    sio = socketio.AsyncClient(reconnection=False, handle_sigint=False)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await sio.connect(url, auth={"token": TOKEN}, transports=["websocket"], wait_timeout=2)

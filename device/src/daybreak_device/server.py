@@ -157,6 +157,7 @@ class DaybreakServer:
         self._uvicorn: _Uvicorn | None = None
         self._serve_task: asyncio.Task[None] | None = None
         self._socket: socket.socket | None = None
+        self._stopping = False
         self.sio = _SocketIOServer(
             async_mode="asgi",
             transports=["websocket"],
@@ -243,7 +244,18 @@ class DaybreakServer:
         )
 
     async def stop(self) -> None:
-        """Stop everything: engine (state saved), clients, HTTP, tasks, output."""
+        """Stop everything: new connections, clients, engine (state saved), tasks, output.
+
+        The listening socket closes first, so clients that are dropped do not reconnect
+        to a server that is going away; commands are refused from then on.
+        """
+        self._stopping = True
+        if self._uvicorn is not None:
+            for listener in self._uvicorn.servers:
+                listener.close()
+            await self.sio.shutdown()
+            for sid, _eio_sid in list(self.sio.manager.get_participants("/", CLIENTS_ROOM)):
+                await self.sio.disconnect(sid)
         if self._controller is not None:
             await self._controller.stop()
         for task in list(self._tasks):
@@ -251,9 +263,6 @@ class DaybreakServer:
         if self._tasks:
             await asyncio.wait(self._tasks)
         if self._uvicorn is not None and self._serve_task is not None:
-            await self.sio.shutdown()
-            for sid in list(self.sio.manager.get_participants("/", CLIENTS_ROOM)):
-                await self.sio.disconnect(sid[0])
             self._uvicorn.should_exit = True
             await self._serve_task
             self._uvicorn = None
@@ -315,6 +324,8 @@ class DaybreakServer:
     async def execute(self, event: str, payload: Any) -> Ack:
         """Validate and run one command; raise :class:`ProtocolError` if refused."""
         data = validate_command(event, payload)
+        if self._stopping:
+            raise ProtocolError("internal_error", "the device is shutting down")
         controller = self.controller
         if event == EVENT_SET_LIGHT:
             command: SetLightCommand = data  # type: ignore[assignment]
