@@ -20,7 +20,9 @@ def daybreak_exception_handler[DaybreakEntityT: DaybreakEntity, **P](
     A connection error also marks the entities unavailable until the device is back.
     """
 
-    async def handler(self: DaybreakEntityT, *args: P.args, **kwargs: P.kwargs) -> None:
+    # ``self`` positional-only: a method taking ``**kwargs`` could otherwise get a
+    # keyword named "self" as well (mypy rejects the ParamSpec match without it).
+    async def handler(self: DaybreakEntityT, /, *args: P.args, **kwargs: P.kwargs) -> None:
         try:
             await func(self, *args, **kwargs)
         except DaybreakConnectionError as err:

@@ -8,10 +8,9 @@ from homeassistant.components.light import (
     ATTR_BRIGHTNESS,
     ATTR_EFFECT,
     ATTR_TRANSITION,
-    ColorMode,
     LightEntity,
-    LightEntityFeature,
 )
+from homeassistant.components.light.const import ColorMode, LightEntityFeature
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
@@ -70,7 +69,7 @@ class DaybreakLight(DaybreakEntity, LightEntity):
         return EFFECT_SUNRISE if self.coordinator.data.sunrise is not None else None
 
     @daybreak_exception_handler
-    async def async_turn_on(self, **kwargs: Any) -> None:
+    async def async_turn_on(self, /, **kwargs: Any) -> None:
         """Turn on, set brightness (with a device-side transition) or start a sunrise."""
         transition: float | None = kwargs.get(ATTR_TRANSITION)
         if kwargs.get(ATTR_EFFECT) == EFFECT_SUNRISE:
@@ -96,7 +95,7 @@ class DaybreakLight(DaybreakEntity, LightEntity):
         )
 
     @daybreak_exception_handler
-    async def async_turn_off(self, **kwargs: Any) -> None:
+    async def async_turn_off(self, /, **kwargs: Any) -> None:
         """Turn off (fading over ``transition``); cancels a running sunrise."""
         await self.coordinator.client.set_light(on=False, transition=kwargs.get(ATTR_TRANSITION))
 

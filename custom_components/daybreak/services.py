@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import voluptuous as vol
-from homeassistant.components.light import DOMAIN as LIGHT_DOMAIN
+from homeassistant.components.light.const import DOMAIN as LIGHT_DOMAIN
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv, service
+from homeassistant.helpers.typing import VolDictType
 
 from .const import (
     ATTR_CURVE,
@@ -55,7 +56,7 @@ def _duration(value: Any) -> float:
     return float(_in_range(ATTR_DURATION, SUNRISE_DURATION_MIN, SUNRISE_DURATION_MAX)(seconds))
 
 
-START_SUNRISE_SCHEMA: dict[vol.Marker, Any] = {
+START_SUNRISE_SCHEMA: VolDictType = {
     vol.Optional(ATTR_DURATION): _duration,
     vol.Optional(ATTR_TARGET_BRIGHTNESS): _in_range(ATTR_TARGET_BRIGHTNESS, 1, BRIGHTNESS_MAX),
     vol.Optional(ATTR_START_BRIGHTNESS): _in_range(
