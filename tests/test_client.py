@@ -35,7 +35,7 @@ from custom_components.daybreak.protocol import PROTOCOL_VERSION, apply_curve, v
 from daybreak_device.dimming import Dimmer
 from daybreak_device.server import MODEL
 
-from .common import free_port, wait_for
+from .common import connected_clients, free_port, wait_for
 from .conftest import TOKEN, Device
 
 
@@ -703,3 +703,24 @@ def test_validate_command_defaults() -> None:
         "on": True,
         "transition": 2.0,
     }
+
+
+async def test_close_while_run_is_connecting_leaves_no_connection(
+    device: Device, session: aiohttp.ClientSession
+) -> None:
+    """close() racing a (re)connect inside run(): run() returns and nothing stays open."""
+    client = make_client(device, session)
+    connect = client.connect
+    closing: list[asyncio.Task[None]] = []
+
+    async def connect_racing_close() -> Any:
+        closing.append(asyncio.create_task(client.close()))  # runs at connect's first await
+        return await connect()
+
+    with patch.object(client, "connect", connect_racing_close):
+        runner = asyncio.create_task(client.run())
+        async with asyncio.timeout(5):
+            await runner
+    await closing[0]
+    assert not client.connected
+    await wait_for(lambda: not connected_clients(device))

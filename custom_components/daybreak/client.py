@@ -260,7 +260,6 @@ class DaybreakClient:
         :class:`DaybreakConnectionError` when the device cannot be reached.
         """
         await self._drop_connection()
-        self._closing = False
         self._refused = None
         self._disconnected.clear()
         options: dict[str, Any] = {"reconnection": False, "handle_sigint": False}
@@ -280,12 +279,17 @@ class DaybreakClient:
                 wait_timeout=self._timeout,
             )
         except (socketio.exceptions.ConnectionError, OSError, TimeoutError) as err:
-            self._sio = None
+            if self._sio is sio:
+                self._sio = None
+            await self._disconnect(sio)
             if isinstance(self._refused, dict) and (
                 (self._refused.get("data") or {}).get("code") == "unauthorized"
             ):
                 raise DaybreakAuthenticationError("the device refused the token") from err
             raise DaybreakConnectionError(f"cannot connect to {self.url}: {err}") from err
+        if self._sio is not sio:  # close() ran while we were connecting
+            await self._disconnect(sio)
+            raise DaybreakConnectionError("the client was closed while connecting")
         try:
             info = DeviceInfo.from_dict((await self._call(EVENT_GET_INFO)).get("info"))
             self._set_state(
@@ -328,6 +332,9 @@ class DaybreakClient:
                             await self._disconnected.wait()
                     delay = min(delay * 2, self._reconnect_max)
                     continue
+                if self._was_closed():  # close() was called while we were connecting
+                    await self._drop_connection()
+                    return
                 delay = self._reconnect_min
                 self._notify_connection(True)
             await self._disconnected.wait()
@@ -458,12 +465,20 @@ class DaybreakClient:
         for callback in list(self._connection_callbacks):
             callback(connected)
 
+    def _was_closed(self) -> bool:
+        """Whether :meth:`close` was called (a method, so type checkers re-read it after awaits)."""
+        return self._closing
+
     async def _drop_connection(self) -> None:
         sio, self._sio = self._sio, None
         if sio is not None:
-            await sio.disconnect()
-            # python-socketio keeps no reference to its read/write tasks: let them end.
-            await sio.eio.wait()
+            await self._disconnect(sio)
+
+    @staticmethod
+    async def _disconnect(sio: socketio.AsyncClient) -> None:
+        await sio.disconnect()
+        # python-socketio keeps no reference to its read/write tasks: let them end.
+        await sio.eio.wait()
 
     async def _on_connect_error(self, data: Any = None) -> None:
         self._refused = data
