@@ -98,6 +98,7 @@ async def start_device(
             state_dir=tmp_path / f"device-{len(devices)}",
             name=name,
             mock=True,
+            zeroconf=False,
             progress_interval=0.2,
             heartbeat_interval=5.0,
             ping_interval=5.0,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, Final, Literal, NotRequired, TypeAlias, TypedDict
 
@@ -24,35 +25,53 @@ import voluptuous as vol
 from voluptuous.humanize import humanize_error
 
 __all__ = [
+    "ALARM_DURATION_MAX",
+    "ALARM_DURATION_MIN",
+    "ALARM_ID_MAX_LENGTH",
     "BRIGHTNESS_MAX",
     "BRIGHTNESS_MIN",
     "COMMANDS",
     "CURVES",
     "DEFAULT_SUNRISE_DURATION",
+    "EVENT_CREATE_ALARM",
+    "EVENT_DELETE_ALARM",
+    "EVENT_GET_ALARM",
     "EVENT_GET_INFO",
     "EVENT_GET_STATE",
     "EVENT_HEARTBEAT",
+    "EVENT_LIST_ALARMS",
     "EVENT_SET_LIGHT",
+    "EVENT_SKIP_ALARM",
     "EVENT_START_SUNRISE",
     "EVENT_STATE",
     "EVENT_STOP_SUNRISE",
+    "EVENT_UPDATE_ALARM",
+    "MAX_ALARMS",
     "MAX_PAYLOAD_BYTES",
     "PROTOCOL_VERSION",
     "SUNRISE_DURATION_MAX",
     "SUNRISE_DURATION_MIN",
     "TRANSITION_MAX",
+    "WEEKDAYS",
     "Ack",
+    "AlarmIdCommand",
+    "AlarmPayload",
+    "AlarmSunrisePayload",
+    "CreateAlarmCommand",
     "Curve",
     "ErrorCode",
     "ErrorInfo",
     "HeartbeatPayload",
     "InfoPayload",
+    "NextSunrisePayload",
     "ProtocolError",
     "SetLightCommand",
+    "SkipAlarmCommand",
     "StartSunriseCommand",
     "StatePayload",
     "SunriseStatePayload",
     "TransitionStatePayload",
+    "UpdateAlarmCommand",
     "apply_curve",
     "error_ack",
     "validate_command",
@@ -67,6 +86,13 @@ EVENT_START_SUNRISE: Final = "sunrise.start"
 EVENT_STOP_SUNRISE: Final = "sunrise.stop"
 EVENT_GET_STATE: Final = "state.get"
 EVENT_GET_INFO: Final = "info.get"
+# Alarms stored and fired on the device (see the "Alarms" section of docs/protocol.md).
+EVENT_LIST_ALARMS: Final = "alarms.list"
+EVENT_GET_ALARM: Final = "alarm.get"
+EVENT_CREATE_ALARM: Final = "alarm.create"
+EVENT_UPDATE_ALARM: Final = "alarm.update"
+EVENT_DELETE_ALARM: Final = "alarm.delete"
+EVENT_SKIP_ALARM: Final = "alarm.skip_next"
 
 # Events the device pushes.
 EVENT_STATE: Final = "state"
@@ -83,6 +109,13 @@ TRANSITION_MAX: Final = 3600.0  # seconds
 SUNRISE_DURATION_MIN: Final = 1.0  # seconds
 SUNRISE_DURATION_MAX: Final = 3 * 3600.0  # seconds
 DEFAULT_SUNRISE_DURATION: Final = 1800.0  # seconds
+#: At most this many alarms; creating one more is refused with ``limit_reached``.
+MAX_ALARMS: Final = 20
+ALARM_DURATION_MIN: Final = 60.0  # seconds: an alarm's sunrise lasts 1 min to 3 h
+ALARM_DURATION_MAX: Final = SUNRISE_DURATION_MAX
+ALARM_ID_MAX_LENGTH: Final = 64
+#: Weekdays as numbers, 0 Monday to 6 Sunday (Python's ``date.weekday()``).
+WEEKDAYS: Final[tuple[int, ...]] = (0, 1, 2, 3, 4, 5, 6)
 
 Curve: TypeAlias = Literal["linear", "ease_in", "ease_out", "ease_in_out"]
 #: Sunrise shapes: how the brightness (which the device maps to perceived lightness)
@@ -98,6 +131,7 @@ ErrorCode: TypeAlias = Literal[
     "not_found",
     "method_not_allowed",
     "internal_error",
+    "limit_reached",
 ]
 
 
@@ -115,6 +149,10 @@ class Ack(TypedDict):
     state: NotRequired[StatePayload]
     info: NotRequired[InfoPayload]
     error: NotRequired[ErrorInfo]
+    # Alarm commands answer with ``alarms`` (all of them) and ``state``; those about one
+    # alarm (get, create, update, skip) with that ``alarm`` too.
+    alarm: NotRequired[AlarmPayload]
+    alarms: NotRequired[list[AlarmPayload]]
 
 
 class SunriseStatePayload(TypedDict):
@@ -150,6 +188,8 @@ class StatePayload(TypedDict):
     level: float
     sunrise: SunriseStatePayload | None
     transition: TransitionStatePayload | None
+    #: The next alarm sunrise to start, or ``None``; devices without alarms omit it.
+    next_sunrise: NotRequired[NextSunrisePayload | None]
 
 
 class InfoPayload(TypedDict):
@@ -161,6 +201,44 @@ class InfoPayload(TypedDict):
     sw_version: str
     protocol_version: int
     output: str
+    #: The IANA time zone alarm times are in, e.g. ``Europe/Berlin``.
+    timezone: NotRequired[str]
+
+
+class AlarmSunrisePayload(TypedDict):
+    """An alarm's next sunrise: it starts at ``starts_at`` and ends at ``wake_at``.
+
+    ISO 8601 local times of the device's time zone, with their UTC offset.
+    """
+
+    starts_at: str
+    wake_at: str
+
+
+class NextSunrisePayload(AlarmSunrisePayload):
+    """The next alarm sunrise of all alarms (``next_sunrise`` in the state)."""
+
+    alarm_id: str
+
+
+class AlarmPayload(TypedDict):
+    """An alarm as the device reports it.
+
+    ``time`` is the local wake time ``HH:MM`` in the device's time zone; ``weekdays``
+    are 0 (Monday) to 6 (Sunday), sorted. ``skip_next`` is true while the alarm's next
+    occurrence is skipped; ``next_sunrise`` is the next one that will fire (``None``
+    when disabled).
+    """
+
+    id: str
+    time: str
+    weekdays: list[int]
+    enabled: bool
+    duration: float
+    target_brightness: float
+    curve: Curve
+    skip_next: bool
+    next_sunrise: AlarmSunrisePayload | None
 
 
 class HeartbeatPayload(TypedDict):
@@ -191,6 +269,42 @@ class StartSunriseCommand(TypedDict):
     target_brightness: float
     start_brightness: float | None
     curve: Curve
+
+
+class CreateAlarmCommand(TypedDict):
+    """``alarm.create`` after validation (defaults filled in)."""
+
+    time: str
+    weekdays: list[int]
+    enabled: bool
+    duration: float
+    target_brightness: float
+    curve: Curve
+
+
+class UpdateAlarmCommand(TypedDict, total=False):
+    """``alarm.update``: ``id`` and at least one field to change."""
+
+    id: str
+    time: str
+    weekdays: list[int]
+    enabled: bool
+    duration: float
+    target_brightness: float
+    curve: Curve
+
+
+class AlarmIdCommand(TypedDict):
+    """``alarm.get`` and ``alarm.delete``."""
+
+    id: str
+
+
+class SkipAlarmCommand(TypedDict):
+    """``alarm.skip_next``: ``skip`` false cancels a skip."""
+
+    id: str
+    skip: bool
 
 
 class ProtocolError(Exception):
@@ -285,6 +399,78 @@ START_SUNRISE_SCHEMA: Final = vol.Schema(
     }
 )
 
+_ALARM_TIME = re.compile(r"([0-9]{1,2}):([0-9]{2})")
+
+
+def _alarm_id(value: Any) -> str:
+    """Accept an alarm id: a string of 1 to ALARM_ID_MAX_LENGTH characters."""
+    if isinstance(value, str) and 1 <= len(value) <= ALARM_ID_MAX_LENGTH:
+        return value
+    raise vol.Invalid(f"expected an alarm id (a string of 1 to {ALARM_ID_MAX_LENGTH} characters)")
+
+
+def _alarm_time(value: Any) -> str:
+    """Accept a 24-hour ``HH:MM`` (or ``H:MM``) wake time; return it as ``HH:MM``."""
+    match = _ALARM_TIME.fullmatch(value) if isinstance(value, str) else None
+    if match is not None and int(match[1]) < 24 and int(match[2]) < 60:
+        return f"{int(match[1]):02d}:{match[2]}"
+    raise vol.Invalid("expected a time of day as HH:MM (24-hour clock)")
+
+
+def _weekdays(value: Any) -> list[int]:
+    """Accept a non-empty list of distinct weekdays 0-6 (Monday-Sunday); return it sorted."""
+    if not isinstance(value, list) or not value:
+        raise vol.Invalid("expected a non-empty list of weekdays, 0 (Monday) to 6 (Sunday)")
+    for day in value:
+        if isinstance(day, bool) or not isinstance(day, int) or day not in WEEKDAYS:
+            raise vol.Invalid("weekdays are whole numbers from 0 (Monday) to 6 (Sunday)")
+    if len(set(value)) != len(value):
+        raise vol.Invalid("a weekday is listed twice")
+    return sorted(value)
+
+
+_ALARM_FIELDS: Final[dict[str, Callable[[Any], Any]]] = {
+    "time": _alarm_time,
+    "weekdays": _weekdays,
+    "enabled": _strict_bool,
+    "duration": _number(ALARM_DURATION_MIN, ALARM_DURATION_MAX),
+    "target_brightness": _number(1, BRIGHTNESS_MAX),
+    "curve": _curve,
+}
+
+
+def _needs_a_change(value: dict[str, Any]) -> dict[str, Any]:
+    if value.keys() <= {"id"}:
+        raise vol.Invalid(f"give at least one of {', '.join(_ALARM_FIELDS)}")
+    return value
+
+
+CREATE_ALARM_SCHEMA: Final = vol.Schema(
+    {
+        vol.Required("time"): _alarm_time,
+        vol.Optional("weekdays", default=lambda: list(WEEKDAYS)): _weekdays,
+        vol.Optional("enabled", default=True): _strict_bool,
+        vol.Optional("duration", default=DEFAULT_SUNRISE_DURATION): _ALARM_FIELDS["duration"],
+        vol.Optional("target_brightness", default=float(BRIGHTNESS_MAX)): _ALARM_FIELDS[
+            "target_brightness"
+        ],
+        vol.Optional("curve", default="linear"): _curve,
+    }
+)
+
+_UPDATE_ALARM_FIELDS: Final[dict[vol.Marker, Callable[[Any], Any]]] = {
+    vol.Required("id"): _alarm_id,
+    **{vol.Optional(key): check for key, check in _ALARM_FIELDS.items()},
+}
+
+UPDATE_ALARM_SCHEMA: Final = vol.All(vol.Schema(_UPDATE_ALARM_FIELDS), _needs_a_change)
+
+ALARM_ID_SCHEMA: Final = vol.Schema({vol.Required("id"): _alarm_id})
+
+SKIP_ALARM_SCHEMA: Final = vol.Schema(
+    {vol.Required("id"): _alarm_id, vol.Optional("skip", default=True): _strict_bool}
+)
+
 #: Every command event and the schema of its payload.
 COMMANDS: Final[Mapping[str, Callable[[Any], Any]]] = {
     EVENT_SET_LIGHT: SET_LIGHT_SCHEMA,
@@ -292,6 +478,12 @@ COMMANDS: Final[Mapping[str, Callable[[Any], Any]]] = {
     EVENT_STOP_SUNRISE: _empty,
     EVENT_GET_STATE: _empty,
     EVENT_GET_INFO: _empty,
+    EVENT_LIST_ALARMS: _empty,
+    EVENT_GET_ALARM: ALARM_ID_SCHEMA,
+    EVENT_CREATE_ALARM: CREATE_ALARM_SCHEMA,
+    EVENT_UPDATE_ALARM: UPDATE_ALARM_SCHEMA,
+    EVENT_DELETE_ALARM: ALARM_ID_SCHEMA,
+    EVENT_SKIP_ALARM: SKIP_ALARM_SCHEMA,
 }
 
 

@@ -42,6 +42,7 @@ def settings(tmp_path: Path) -> Settings:
         mock=True,
         progress_interval=0.2,
         heartbeat_interval=0.5,
+        zeroconf=False,  # test_zeroconf.py turns it on, on loopback only
     )
 
 

@@ -358,6 +358,7 @@ class Running:
                     "--port", str(self.port),
                     "--state-dir", str(tmp_path / "state"),
                     "--log-level", "warning",
+                    "--no-zeroconf",
                 ],
                 stdout=out,
                 stderr=err,

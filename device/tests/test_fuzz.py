@@ -6,7 +6,9 @@ Every answer must be a success or a well-formed error, exactly the one the proto
 Hypothesis runs in a worker thread and hands each example to the test's event loop
 (where the server and clients live), so the loop keeps running between examples.
 ``DAYBREAK_FUZZ_EXAMPLES`` sets the examples per test (default 150), e.g.
-``DAYBREAK_FUZZ_EXAMPLES=5000 scripts/test device -k fuzz`` for a long run.
+``DAYBREAK_FUZZ_EXAMPLES=5000 scripts/test device -k fuzz`` for a long run. The
+``slow``-marked long run, 10,000 examples for every handler on one connection:
+``DAYBREAK_FUZZ_EXAMPLES=10000 scripts/test device -m slow -k fuzz``.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from daybreak_device.protocol import CURVES, ProtocolError, validate_command
+from daybreak_device.protocol import COMMANDS, CURVES, ProtocolError, validate_command
 from helpers import Client, Device
 
 EXAMPLES = int(os.environ.get("DAYBREAK_FUZZ_EXAMPLES", "150"))
@@ -38,7 +40,7 @@ pytestmark = pytest.mark.timeout(max(120, EXAMPLES // 5))
 
 COMMAND_EVENTS = ["light.set", "sunrise.start", "sunrise.stop", "state.get", "info.get"]
 FIELDS = ["on", "brightness", "transition", "duration", "target_brightness", "start_brightness"]
-STATE_KEYS = {"on", "brightness", "level", "sunrise", "transition"}
+STATE_KEYS = {"on", "brightness", "level", "sunrise", "transition", "next_sunrise"}
 SUNRISE_KEYS = {
     "active",
     "started_at",
@@ -49,7 +51,15 @@ SUNRISE_KEYS = {
     "progress",
     "curve",
 }
-INFO_KEYS = {"device_id", "name", "model", "sw_version", "protocol_version", "output"}
+INFO_KEYS = {
+    "device_id",
+    "name",
+    "model",
+    "sw_version",
+    "protocol_version",
+    "output",
+    "timezone",
+}
 ERROR_CODES = {
     "invalid_payload",
     "payload_too_large",
@@ -58,6 +68,7 @@ ERROR_CODES = {
     "not_found",
     "method_not_allowed",
     "internal_error",
+    "limit_reached",
 }
 
 
@@ -265,7 +276,7 @@ async def test_fuzz_socketio_unknown_events(connect) -> None:
     names = st.one_of(
         st.text(max_size=100),
         st.sampled_from(["connect", "disconnect", "connect_error", "message", "*", "state"]),
-    ).filter(lambda name: name not in COMMAND_EVENTS)
+    ).filter(lambda name: name not in COMMANDS)
 
     @FUZZ
     @given(event=names, args=st.lists(SOCKET_PAYLOADS, max_size=3))
@@ -381,3 +392,61 @@ async def test_fuzz_rest_bodyless_endpoints_ignore_bodies(
             check_state(answer)
 
     await run_examples(fuzz)
+
+
+# -- the long run -----------------------------------------------------------------------------
+
+#: Examples per handler in the long run: ``DAYBREAK_FUZZ_EXAMPLES`` when set (10000 for
+#: the documented long run, see device/tests/README.md), else a few, so that the default
+#: run only shows that it works; the tests above give every handler 150 by default.
+LONG_RUN_EXAMPLES = EXAMPLES if "DAYBREAK_FUZZ_EXAMPLES" in os.environ else 20
+LONG_RUN_HANDLERS = [*COMMAND_EVENTS, "POST /api/light", "POST /api/sunrise"]
+
+
+def long_run_fuzz(
+    handler: str, client: Client, http: httpx.AsyncClient, loop: asyncio.AbstractEventLoop
+) -> Callable[[], None]:
+    """The Hypothesis test for one handler: a Socket.IO command or a JSON endpoint."""
+    long_run = settings(FUZZ, max_examples=LONG_RUN_EXAMPLES)
+    if not handler.startswith("POST "):
+
+        @long_run
+        @given(payload=SOCKET_PAYLOADS)
+        def fuzz_command(payload: Any) -> None:
+            check_answer(handler, payload, on_loop(loop, client.call(handler, payload)))
+
+        return fuzz_command
+
+    path = handler.removeprefix("POST ")
+    event = {"/api/light": "light.set", "/api/sunrise": "sunrise.start"}[path]
+
+    @long_run
+    @given(payload=REST_PAYLOADS)
+    def fuzz_endpoint(payload: Any) -> None:
+        body = json.dumps(payload).encode()
+        response = on_loop(loop, http.post(path, content=body))
+        if len(body) > 4096:
+            assert response.status_code == 413
+        else:
+            check_response(event, response, roundtrip(payload))
+
+    return fuzz_endpoint
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(max(120, LONG_RUN_EXAMPLES * len(LONG_RUN_HANDLERS) // 100))
+async def test_fuzz_long_run_every_handler_on_one_connection(
+    connect, http: httpx.AsyncClient
+) -> None:
+    """``DAYBREAK_FUZZ_EXAMPLES=10000`` examples for each command and JSON endpoint in
+    turn, on one Socket.IO connection and one HTTP client that must last the whole run."""
+    client: Client = await connect()
+    sid = client.sio.get_sid()
+    loop = asyncio.get_running_loop()
+    for handler in LONG_RUN_HANDLERS:
+        await run_examples(long_run_fuzz(handler, client, http, loop))
+        assert client.sio.connected, handler
+        assert client.sio.get_sid() == sid, handler
+    check_ok("state.get", await client.call("state.get"))
+    check_ok("info.get", await client.call("info.get"))
+    assert (await http.get("/api/state")).status_code == 200

@@ -197,6 +197,7 @@ async def test_transition_follows_the_cie_curve(connect, device: Device) -> None
         "level": 255.0,
         "sunrise": None,
         "transition": None,
+        "next_sunrise": None,
     }
 
     changes = pin_changes(pin, origin)

@@ -30,7 +30,14 @@ from daybreak_device.store import atomic_write_json
 from helpers import TOKEN, Device, make_fake_sysfs
 
 CIE = Dimmer()
-OFF = {"on": False, "brightness": 0, "level": 0.0, "sunrise": None, "transition": None}
+OFF = {
+    "on": False,
+    "brightness": 0,
+    "level": 0.0,
+    "sunrise": None,
+    "transition": None,
+    "next_sunrise": None,
+}
 EXE = Path(sys.executable).parent / "daybreak-device"
 PERIOD_NS = 500_000  # 2 kHz, the sysfs default
 
@@ -69,6 +76,7 @@ async def test_state_file_is_written_after_each_command(device: Device, settings
         "level": 100.0,
         "on_brightness": 100.0,
         "ramp": None,
+        "alarms": [],
     }
 
     await rest(device, "POST", "/api/light", {"on": False})
@@ -365,6 +373,7 @@ def spawn(tmp_path: Path) -> Iterator[Callable[..., DeviceProcess]]:
             "--token", TOKEN,
             "--state-dir", str(tmp_path / "state"),
             "--log-level", "warning",
+            "--no-zeroconf",
             *extra,
         ]  # fmt: skip
         process = DeviceProcess(tmp_path, args, port)

@@ -63,7 +63,19 @@ def test_installed_protocol_is_the_shared_file() -> None:
 def test_constants() -> None:
     assert PROTOCOL_VERSION == 1
     assert MAX_PAYLOAD_BYTES == 4096
-    assert set(COMMANDS) == {"light.set", "sunrise.start", "sunrise.stop", "state.get", "info.get"}
+    assert set(COMMANDS) == {
+        "light.set",
+        "sunrise.start",
+        "sunrise.stop",
+        "state.get",
+        "info.get",
+        "alarms.list",
+        "alarm.get",
+        "alarm.create",
+        "alarm.update",
+        "alarm.delete",
+        "alarm.skip_next",
+    }
     assert CURVES == ("linear", "ease_in", "ease_out", "ease_in_out")
     assert protocol.SUNRISE_DURATION_MIN == 1.0
     assert protocol.SUNRISE_DURATION_MAX == 3 * 3600.0

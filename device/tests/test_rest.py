@@ -12,11 +12,19 @@ import httpx
 import pytest
 
 from daybreak_device import __version__
+from daybreak_device.alarms import local_timezone, zone_name
 from daybreak_device.dimming import Dimmer
 from daybreak_device.server import MODEL
 from helpers import TOKEN, Client, Device
 
-OFF = {"on": False, "brightness": 0, "level": 0.0, "sunrise": None, "transition": None}
+OFF = {
+    "on": False,
+    "brightness": 0,
+    "level": 0.0,
+    "sunrise": None,
+    "transition": None,
+    "next_sunrise": None,
+}
 DIMMER = Dimmer()
 ENDPOINTS = [
     ("GET", "/api/info"),
@@ -45,6 +53,7 @@ def steady(level: float, *, on: bool = True) -> dict[str, Any]:
         "level": float(level),
         "sunrise": None,
         "transition": None,
+        "next_sunrise": None,
     }
 
 
@@ -166,6 +175,7 @@ async def test_get_info(http: httpx.AsyncClient, device: Device, connect) -> Non
         "sw_version": __version__,
         "protocol_version": 1,
         "output": device.output.description,
+        "timezone": zone_name(local_timezone()),
     }
     assert_json(response, 200, info)
     client: Client = await connect()

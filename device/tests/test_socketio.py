@@ -13,11 +13,19 @@ import pytest
 import socketio
 
 from daybreak_device import __version__
+from daybreak_device.alarms import local_timezone, zone_name
 from daybreak_device.dimming import Dimmer
 from daybreak_device.server import MAX_FRAME_BYTES, MODEL
 from helpers import TOKEN, Client, Device
 
-OFF = {"on": False, "brightness": 0, "level": 0.0, "sunrise": None, "transition": None}
+OFF = {
+    "on": False,
+    "brightness": 0,
+    "level": 0.0,
+    "sunrise": None,
+    "transition": None,
+    "next_sunrise": None,
+}
 DIMMER = Dimmer()  # the default settings' dimming curve (CIE L*)
 COMMAND_EVENTS = ["light.set", "sunrise.start", "sunrise.stop", "state.get", "info.get"]
 
@@ -30,6 +38,7 @@ def steady(level: float, *, on: bool = True) -> dict[str, Any]:
         "level": float(level),
         "sunrise": None,
         "transition": None,
+        "next_sunrise": None,
     }
 
 
@@ -91,6 +100,7 @@ async def test_client_gets_full_state_on_connect(connect) -> None:
         "level": 0.0,
         "sunrise": None,
         "transition": None,
+        "next_sunrise": None,
     }
 
 
@@ -411,6 +421,7 @@ async def test_info_get(connect, device: Device, args: tuple[Any, ...]) -> None:
             "sw_version": __version__,
             "protocol_version": 1,
             "output": device.output.description,
+            "timezone": zone_name(local_timezone()),
         },
     }
     assert device.output.description.startswith("gpiozero MockFactory GPIO18 1000 Hz")

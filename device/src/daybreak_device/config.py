@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
+from .alarms import load_timezone
 from .dimming import DIMMING_CURVES, DimmingCurve
 from .store import atomic_write_text
 
@@ -63,6 +64,8 @@ class Settings:
     ping_timeout: float = 5.0
     on_exit: OnExit = "keep"
     log_level: str = "info"
+    timezone: str | None = None
+    zeroconf: bool = True
 
     def pwm_frequency(self) -> float:
         """The PWM frequency: as set, else 1 kHz for gpiozero and 2 kHz for sysfs."""
@@ -120,6 +123,12 @@ def _text(value: Any) -> str:
     if not isinstance(value, str) or not value:
         raise ValueError("expected a non-empty string")
     return value
+
+
+def _timezone(value: Any) -> str:
+    name = _text(value)
+    load_timezone(name)  # ValueError for an unknown zone
+    return name
 
 
 def _path(value: Any) -> Path:
@@ -201,6 +210,19 @@ OPTIONS: tuple[Option, ...] = (
         _choice("debug", "info", "warning", "error"),
         "log level (default info)",
         "LEVEL",
+    ),
+    Option(
+        "timezone",
+        _timezone,
+        "IANA time zone of the alarms' wake times, e.g. Europe/Berlin (default: the "
+        "system's, from $TZ or /etc/localtime)",
+        "ZONE",
+    ),
+    Option(
+        "zeroconf",
+        _flag,
+        "advertise the device on the LAN with zeroconf (mDNS, _daybreak._tcp; default on)",
+        is_flag=True,
     ),
 )
 _BY_NAME = {option.name: option for option in OPTIONS}

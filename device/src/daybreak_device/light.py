@@ -18,7 +18,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, TypeAlias
@@ -116,12 +116,20 @@ class _Persisted:
     level: float = 0.0
     on_brightness: float = float(BRIGHTNESS_MAX)
     ramp: Ramp | None = None
+    #: The file's other top-level keys (e.g. ``alarms``), for the owners attached with
+    #: :meth:`LightController.persist`; kept even when the light's own part is invalid.
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+#: The light's own keys in the state file.
+_LIGHT_KEYS = frozenset({"version", "on", "level", "on_brightness", "ramp"})
 
 
 def _load_state(path: Path) -> _Persisted:
     data = read_json_object(path)
     if data is None:
         return _Persisted()
+    extra = {key: value for key, value in data.items() if key not in _LIGHT_KEYS}
     try:
         on, level, on_brightness = data["on"], data["level"], data["on_brightness"]
         if not isinstance(on, bool):
@@ -134,8 +142,8 @@ def _load_state(path: Path) -> _Persisted:
         ramp = None if data.get("ramp") is None else Ramp.from_json(data["ramp"])
     except (KeyError, ValueError) as err:
         _LOGGER.warning("State file %s is invalid (%s); using defaults", path, err)
-        return _Persisted()
-    return _Persisted(on, float(level), max(1.0, float(on_brightness)), ramp)
+        return _Persisted(extra=extra)
+    return _Persisted(on, float(level), max(1.0, float(on_brightness)), ramp, extra)
 
 
 class LightController:
@@ -176,12 +184,30 @@ class LightController:
         self._save_lock = asyncio.Lock()
         # Commands run one at a time, so each ack reports the state it produced.
         self._command_lock = asyncio.Lock()
+        self._persisted: dict[str, tuple[Callable[[Any], None], Callable[[], Any]]] = {}
 
     # -- lifecycle -----------------------------------------------------------------
+
+    def persist(self, key: str, *, load: Callable[[Any], None], dump: Callable[[], Any]) -> None:
+        """Keep more state under ``key`` in the state file, written with every save.
+
+        Call before :meth:`start`, which passes ``load`` what the file holds under
+        ``key`` (``None`` if nothing); each save writes ``dump()`` there, in the same
+        atomic write as the light's state.
+        """
+        if key in _LIGHT_KEYS:
+            raise ValueError(f"{key!r} is the light's own key")
+        self._persisted[key] = (load, dump)
+
+    async def save(self) -> None:
+        """Write the state file now (the light's state and what :meth:`persist` added)."""
+        await self._save()
 
     async def start(self) -> None:
         """Load the saved state, drive the output to it and resume a saved ramp."""
         saved = await asyncio.to_thread(_load_state, self._state_file)
+        for key, (load, _dump) in self._persisted.items():
+            load(saved.extra.get(key))
         self._on, self._on_brightness = saved.on, saved.on_brightness
         self._level = saved.level
         ramp = saved.ramp
@@ -288,12 +314,21 @@ class LightController:
         self._notify()
         return self.snapshot()
 
-    async def start_sunrise(self, command: StartSunriseCommand) -> StatePayload:
-        """Start a sunrise ramp; cancels any running ramp."""
-        async with self._command_lock:
-            return await self._start_sunrise(command)
+    async def start_sunrise(
+        self, command: StartSunriseCommand, *, started_at: float | None = None
+    ) -> StatePayload:
+        """Start a sunrise ramp; cancels any running ramp.
 
-    async def _start_sunrise(self, command: StartSunriseCommand) -> StatePayload:
+        ``started_at`` (wall clock, default now) anchors a scheduled sunrise (an alarm)
+        at its planned start: it ends at ``started_at + duration`` and, started late,
+        begins at the level its schedule calls for by now.
+        """
+        async with self._command_lock:
+            return await self._start_sunrise(command, started_at)
+
+    async def _start_sunrise(
+        self, command: StartSunriseCommand, started_at: float | None = None
+    ) -> StatePayload:
         current = self.current_level() if self._on else 0.0
         await self._cancel_ramp_task()
         start = command["start_brightness"]
@@ -304,7 +339,7 @@ class LightController:
             command["target_brightness"],
             command["duration"],
             command["curve"],
-            self._wall(),
+            self._wall() if started_at is None else started_at,
         )
         self._on = True
         self._on_brightness = ramp.target
@@ -402,12 +437,15 @@ class LightController:
             listener()
 
     async def _save(self) -> None:
-        data = {
-            "version": STATE_FILE_VERSION,
-            "on": self._on,
-            "level": self._level,
-            "on_brightness": self._on_brightness,
-            "ramp": None if self._ramp is None else self._ramp.to_json(),
-        }
         async with self._save_lock:
+            # Taken inside the lock, so the last write always holds the newest state.
+            data = {
+                "version": STATE_FILE_VERSION,
+                "on": self._on,
+                "level": self._level,
+                "on_brightness": self._on_brightness,
+                "ramp": None if self._ramp is None else self._ramp.to_json(),
+            }
+            for key, (_load, dump) in self._persisted.items():
+                data[key] = dump()
             await asyncio.to_thread(atomic_write_json, self._state_file, data)

@@ -18,7 +18,7 @@ import logging
 import signal
 import socket
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import Any
 
 import engineio
@@ -31,28 +31,39 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from . import __version__
+from .alarms import Alarm, AlarmScheduler, Occurrence, load_timezone, zone_name
 from .config import Settings, resolve_device_id
 from .dimming import Dimmer
+from .discovery import Advertiser, advertising_plan, build_service_info
 from .light import LightController, iso_utc
 from .output import GpiozeroOutput, Output, SysfsPwmOutput, mock_pin_factory
 from .protocol import (
     COMMANDS,
+    EVENT_CREATE_ALARM,
+    EVENT_DELETE_ALARM,
+    EVENT_GET_ALARM,
     EVENT_GET_INFO,
     EVENT_GET_STATE,
     EVENT_HEARTBEAT,
+    EVENT_LIST_ALARMS,
     EVENT_SET_LIGHT,
+    EVENT_SKIP_ALARM,
     EVENT_START_SUNRISE,
     EVENT_STATE,
     EVENT_STOP_SUNRISE,
+    EVENT_UPDATE_ALARM,
     MAX_PAYLOAD_BYTES,
     PROTOCOL_VERSION,
     Ack,
+    CreateAlarmCommand,
     ErrorCode,
     HeartbeatPayload,
     InfoPayload,
     ProtocolError,
     SetLightCommand,
     StartSunriseCommand,
+    StatePayload,
+    UpdateAlarmCommand,
     error_ack,
     validate_command,
 )
@@ -65,6 +76,8 @@ MODEL = "Daybreak DIY wake-up light"
 #: are far smaller and get a clear ``payload_too_large`` error above MAX_PAYLOAD_BYTES.
 MAX_FRAME_BYTES = 64 * 1024
 CLIENTS_ROOM = "clients"
+#: Socket.IO packet types that carry binary attachments (BINARY_EVENT, BINARY_ACK).
+_BINARY_PACKET_TYPES = (str(socketio.packet.BINARY_EVENT), str(socketio.packet.BINARY_ACK))
 _HTTP_STATUS: dict[ErrorCode, int] = {
     "invalid_payload": 422,
     "payload_too_large": 413,
@@ -73,6 +86,7 @@ _HTTP_STATUS: dict[ErrorCode, int] = {
     "not_found": 404,
     "method_not_allowed": 405,
     "internal_error": 500,
+    "limit_reached": 409,
 }
 
 
@@ -123,10 +137,47 @@ class _EngineIOServer(engineio.AsyncServer):  # type: ignore[misc]
 
 
 class _SocketIOServer(socketio.AsyncServer):  # type: ignore[misc]
-    """python-socketio's ``AsyncServer`` on top of :class:`_EngineIOServer`."""
+    """python-socketio's ``AsyncServer`` on top of :class:`_EngineIOServer`.
+
+    It also refuses binary packets: the protocol is JSON only, and python-socketio
+    would keep a binary packet's attachments in memory until as many as its header
+    announces (up to 10 digits) have arrived; each frame is capped, their count is not.
+    """
 
     def _engineio_server_class(self) -> type[_EngineIOServer]:
         return _EngineIOServer
+
+    async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
+        if isinstance(data, bytes):
+            return  # a binary attachment: dropped, never buffered
+        if isinstance(data, str) and data[:1] in _BINARY_PACKET_TYPES:
+            await self._refuse_binary_packet(eio_sid, data)
+            return
+        try:
+            await super()._handle_eio_message(eio_sid, data)
+        except (ValueError, RecursionError) as err:
+            # A frame python-socketio cannot decode (bad JSON, nesting too deep for
+            # Python 3.11, a bad packet type): dropped, as the library would, but
+            # without an error and a traceback in the log for each one.
+            _LOGGER.debug("Dropped a malformed Socket.IO frame: %s", err)
+
+    async def _refuse_binary_packet(self, eio_sid: str, data: str) -> None:
+        """Answer a binary event that asks for an ack with an error; drop anything else."""
+        try:
+            pkt = self.packet_class(encoded_packet=data)
+        except (ValueError, RecursionError):
+            return
+        namespace = pkt.namespace or "/"
+        if (
+            pkt.packet_type == socketio.packet.BINARY_EVENT
+            and pkt.id is not None
+            and self.manager.sid_from_eio_sid(eio_sid, namespace) is not None
+        ):
+            ack = error_ack("invalid_payload", "binary attachments are not supported")
+            await self._send_packet(
+                eio_sid,
+                self.packet_class(socketio.packet.ACK, namespace=namespace, id=pkt.id, data=[ack]),
+            )
 
 
 class _Uvicorn(uvicorn.Server):
@@ -144,12 +195,25 @@ class DaybreakServer:
     which also handles SIGINT and SIGTERM).
     """
 
-    def __init__(self, settings: Settings, token: str, *, output: Output | None = None) -> None:
-        """Prepare the server; nothing is opened or bound until :meth:`start`."""
+    def __init__(
+        self,
+        settings: Settings,
+        token: str,
+        *,
+        output: Output | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """Prepare the server; nothing is opened or bound until :meth:`start`.
+
+        ``clock`` is the wall clock (epoch seconds) of the ramps and alarms.
+        """
         self.settings = settings
         self._token = token.encode()
         self._output = output
+        self._clock = clock
         self._controller: LightController | None = None
+        self._alarms: AlarmScheduler | None = None
+        self._advertiser: Advertiser | None = None
         self._device_id = ""
         self._started_monotonic = time.monotonic()
         self._dirty = asyncio.Event()
@@ -183,6 +247,18 @@ class DaybreakServer:
         return self._controller
 
     @property
+    def alarms(self) -> AlarmScheduler:
+        """The alarm scheduler (available after :meth:`start`)."""
+        if self._alarms is None:
+            raise RuntimeError("server not started")
+        return self._alarms
+
+    @property
+    def advertiser(self) -> Advertiser | None:
+        """The zeroconf advertiser while the device is advertised, else ``None``."""
+        return self._advertiser
+
+    @property
     def port(self) -> int:
         """The TCP port actually bound (useful with port 0)."""
         if self._socket is None:
@@ -197,15 +273,25 @@ class DaybreakServer:
         if self._output is None:
             self._output = build_output(settings)
         dimmer = Dimmer(settings.dimming, settings.gamma, settings.min_duty)
+        timezone = await asyncio.to_thread(load_timezone, settings.timezone)
+        self._alarms = AlarmScheduler(
+            timezone, fire=self._fire_alarm, save=self._save_state, clock=self._clock
+        )
         self._controller = LightController(
             self._output,
             dimmer,
             settings.state_dir / "state.json",
             tick_rate=settings.tick_rate,
             progress_interval=settings.progress_interval,
+            wall_clock=self._clock,
         )
+        # The alarms live in the state file too: one atomic write holds both a started
+        # alarm sunrise and the alarm's note that it fired.
+        self._controller.persist("alarms", load=self._alarms.load, dump=self._alarms.dump)
         await self._controller.start()
         self._controller.add_listener(self._dirty.set)
+        self._alarms.add_listener(self._dirty.set)
+        self._alarms.start()
         if settings.mock:
             self._controller.add_listener(self._log_mock_led)
         self._spawn(self._state_stream(), "daybreak state stream")
@@ -242,6 +328,27 @@ class DaybreakServer:
             self.port,
             self._output.description,
         )
+        if settings.zeroconf:
+            await self._advertise()
+
+    async def _advertise(self) -> None:
+        """Advertise the device with zeroconf (in the background; failures are logged)."""
+        try:
+            interfaces, ip_version, addresses = await asyncio.to_thread(
+                advertising_plan, self.settings.host
+            )
+        except OSError as err:
+            _LOGGER.error("Not advertising the device: %s", err)  # noqa: TRY400
+            return
+        info = build_service_info(
+            name=self.settings.name,
+            device_id=self._device_id,
+            port=self.port,
+            addresses=addresses,
+            version=__version__,
+        )
+        self._advertiser = Advertiser(info, interfaces=interfaces, ip_version=ip_version)
+        await self._advertiser.start()
 
     async def stop(self) -> None:
         """Stop everything: new connections, clients, engine (state saved), tasks, output.
@@ -250,6 +357,11 @@ class DaybreakServer:
         to a server that is going away; commands are refused from then on.
         """
         self._stopping = True
+        if self._advertiser is not None:
+            await self._advertiser.stop()
+            self._advertiser = None
+        if self._alarms is not None:
+            await self._alarms.stop()
         if self._uvicorn is not None:
             for listener in self._uvicorn.servers:
                 listener.close()
@@ -319,7 +431,16 @@ class DaybreakServer:
             "sw_version": __version__,
             "protocol_version": PROTOCOL_VERSION,
             "output": self._output.description if self._output else "",
+            "timezone": zone_name(self._alarms.tz) if self._alarms else "",
         }
+
+    def state(self) -> StatePayload:
+        """The state payload: the light's state and the next alarm sunrise."""
+        return self._with_next_sunrise(self.controller.snapshot())
+
+    def _with_next_sunrise(self, state: StatePayload) -> StatePayload:
+        state["next_sunrise"] = self.alarms.next_sunrise_payload()
+        return state
 
     async def execute(self, event: str, payload: Any) -> Ack:
         """Validate and run one command; raise :class:`ProtocolError` if refused."""
@@ -329,17 +450,66 @@ class DaybreakServer:
         controller = self.controller
         if event == EVENT_SET_LIGHT:
             command: SetLightCommand = data  # type: ignore[assignment]
-            return {"ok": True, "state": await controller.set_light(command)}
+            state = await controller.set_light(command)
+            return {"ok": True, "state": self._with_next_sunrise(state)}
         if event == EVENT_START_SUNRISE:
             sunrise: StartSunriseCommand = data  # type: ignore[assignment]
-            return {"ok": True, "state": await controller.start_sunrise(sunrise)}
+            state = await controller.start_sunrise(sunrise)
+            return {"ok": True, "state": self._with_next_sunrise(state)}
         if event == EVENT_STOP_SUNRISE:
-            return {"ok": True, "state": await controller.stop_sunrise()}
+            state = await controller.stop_sunrise()
+            return {"ok": True, "state": self._with_next_sunrise(state)}
         if event == EVENT_GET_STATE:
-            return {"ok": True, "state": controller.snapshot()}
+            return {"ok": True, "state": self.state()}
         if event == EVENT_GET_INFO:
             return {"ok": True, "info": self.info()}
-        raise ProtocolError("unknown_event", f"unknown event {event!r}")  # pragma: no cover
+        return await self._execute_alarm(event, data)
+
+    async def _execute_alarm(self, event: str, data: dict[str, Any]) -> Ack:
+        """Run an alarm command: the ack has ``alarms``, ``state`` and (one alarm) ``alarm``."""
+        alarms = self.alarms
+        alarm: Alarm | None = None
+        if event == EVENT_LIST_ALARMS:
+            pass
+        elif event == EVENT_GET_ALARM:
+            alarm = alarms.get(data["id"])
+        elif event == EVENT_CREATE_ALARM:
+            create: CreateAlarmCommand = data  # type: ignore[assignment]
+            alarm = await alarms.create(create)
+        elif event == EVENT_UPDATE_ALARM:
+            update: UpdateAlarmCommand = data  # type: ignore[assignment]
+            alarm = await alarms.update(update)
+        elif event == EVENT_DELETE_ALARM:
+            await alarms.delete(data["id"])
+        elif event == EVENT_SKIP_ALARM:
+            alarm = await alarms.skip_next(data["id"], skip=data["skip"])
+        else:  # pragma: no cover - validate_command knows every event
+            raise ProtocolError("unknown_event", f"unknown event {event!r}")
+        ack: Ack = {"ok": True, "alarms": alarms.list_payload(), "state": self.state()}
+        if alarm is not None:
+            ack["alarm"] = alarms.payload(alarm)
+        return ack
+
+    async def _fire_alarm(self, alarm: Alarm, occurrence: Occurrence) -> None:
+        """Start an alarm's sunrise at its scheduled start, so it ends at the wake time.
+
+        A light already at or above the alarm's brightness is left alone: a wake-up
+        alarm never dims the room.
+        """
+        controller = self.controller
+        if controller.snapshot()["on"] and controller.current_level() >= alarm.target_brightness:
+            _LOGGER.info("Alarm %s: the light is already that bright; left alone", alarm.id)
+            return
+        command: StartSunriseCommand = {
+            "duration": alarm.duration,
+            "target_brightness": alarm.target_brightness,
+            "start_brightness": None,
+            "curve": alarm.curve,
+        }
+        await controller.start_sunrise(command, started_at=occurrence.starts_at)
+
+    async def _save_state(self) -> None:
+        await self.controller.save()
 
     async def _safe_execute(self, event: str, payload: Any) -> Ack:
         try:
@@ -376,7 +546,7 @@ class DaybreakServer:
 
     async def _send_state(self, sid: str) -> None:
         await asyncio.sleep(0)
-        await self.sio.emit(EVENT_STATE, self.controller.snapshot(), to=sid)
+        await self.sio.emit(EVENT_STATE, self.state(), to=sid)
 
     async def _on_disconnect(self, sid: str, reason: Any = None, *_: Any) -> Ack | None:
         if self.sio.manager.is_connected(sid, "/"):
@@ -423,7 +593,7 @@ class DaybreakServer:
                 await self.sio.emit(EVENT_HEARTBEAT, heartbeat, to=CLIENTS_ROOM)
                 continue
             self._dirty.clear()
-            await self.sio.emit(EVENT_STATE, self.controller.snapshot(), to=CLIENTS_ROOM)
+            await self.sio.emit(EVENT_STATE, self.state(), to=CLIENTS_ROOM)
 
     # -- REST ---------------------------------------------------------------------
 
@@ -434,6 +604,13 @@ class DaybreakServer:
             Route("/api/state", self._rest_state, methods=["GET"]),
             Route("/api/light", self._rest_light, methods=["POST"]),
             Route("/api/sunrise", self._rest_sunrise, methods=["POST", "DELETE"]),
+            Route("/api/alarms", self._rest_alarms, methods=["GET", "POST"]),
+            Route(
+                "/api/alarms/{alarm_id}",
+                self._rest_alarm,
+                methods=["GET", "PUT", "PATCH", "DELETE"],
+            ),
+            Route("/api/alarms/{alarm_id}/skip", self._rest_alarm_skip, methods=["POST", "DELETE"]),
             *web_routes(),  # the device's web page: / and /static/..., no token
         ]
         return Starlette(
@@ -487,11 +664,21 @@ class DaybreakServer:
             # it in validation): the same 422 on every Python.
             raise ProtocolError("invalid_payload", "JSON nested too deep") from None
 
-    async def _rest_command(self, request: Request, event: str, *, body: bool) -> Response:
+    async def _rest_command(
+        self,
+        request: Request,
+        event: str,
+        *,
+        body: bool,
+        path: dict[str, Any] | None = None,
+    ) -> Response:
+        """Run ``event`` with the JSON body (if ``body``) and the ``path`` parameters."""
         if (denied := self._check_auth(request)) is not None:
             return denied
         try:
             payload = await self._read_json(request) if body else None
+            if path is not None:
+                payload = _with_path_parameters(payload, path)
             ack = await self.execute(event, payload)
         except ProtocolError as err:
             status = 400 if isinstance(err, _BadJsonError) else None
@@ -500,6 +687,13 @@ class DaybreakServer:
             return JSONResponse(ack.get("state"))
         if event == EVENT_GET_INFO:
             return JSONResponse(ack.get("info"))
+        if event == EVENT_LIST_ALARMS:
+            return JSONResponse(ack.get("alarms"))
+        if event == EVENT_GET_ALARM:
+            return JSONResponse(ack.get("alarm"))
+        if event == EVENT_CREATE_ALARM and "alarm" in ack:
+            location = f"/api/alarms/{ack['alarm']['id']}"
+            return JSONResponse(ack, status_code=201, headers={"Location": location})
         return JSONResponse(ack)
 
     async def _rest_health(self, request: Request) -> Response:
@@ -518,3 +712,35 @@ class DaybreakServer:
         if request.method == "DELETE":
             return await self._rest_command(request, EVENT_STOP_SUNRISE, body=False)
         return await self._rest_command(request, EVENT_START_SUNRISE, body=True)
+
+    async def _rest_alarms(self, request: Request) -> Response:
+        if request.method == "POST":
+            return await self._rest_command(request, EVENT_CREATE_ALARM, body=True)
+        return await self._rest_command(request, EVENT_LIST_ALARMS, body=False)
+
+    async def _rest_alarm(self, request: Request) -> Response:
+        path = {"id": request.path_params["alarm_id"]}
+        if request.method in ("PUT", "PATCH"):
+            return await self._rest_command(request, EVENT_UPDATE_ALARM, body=True, path=path)
+        event = EVENT_DELETE_ALARM if request.method == "DELETE" else EVENT_GET_ALARM
+        return await self._rest_command(request, event, body=False, path=path)
+
+    async def _rest_alarm_skip(self, request: Request) -> Response:
+        path = {"id": request.path_params["alarm_id"], "skip": request.method == "POST"}
+        return await self._rest_command(request, EVENT_SKIP_ALARM, body=False, path=path)
+
+
+def _with_path_parameters(payload: Any, path: dict[str, Any]) -> Any:
+    """The REST payload: the JSON body with the parameters from the URL path added.
+
+    A body that is not an object is passed on for validation to refuse; a body that
+    names a parameter differently from the path is refused here.
+    """
+    if payload is None:
+        return dict(path)
+    if not isinstance(payload, dict):
+        return payload
+    for key, value in path.items():
+        if key in payload and payload[key] != value:
+            raise ProtocolError("invalid_payload", f"{key!r} in the body differs from the path")
+    return {**payload, **path}

@@ -1,0 +1,582 @@
+"""Alarms: stored on the device and fired as sunrises that end at the wake time.
+
+An alarm has a local wake time (``HH:MM`` in the device's time zone), weekdays
+(0 Monday to 6 Sunday), an enabled flag and the sunrise it fires (duration, target
+brightness, curve). Each weekday in the list gives one *occurrence* a day: its wake
+time is ``HH:MM`` on that local date and its sunrise starts ``duration`` seconds of
+real (elapsed) time earlier, so it may start on the previous date. The rules, also
+in ``docs/protocol.md``:
+
+* **DST gap**: a wake time the clocks jump over (02:30 when 02:00 becomes 03:00) moves
+  forward by the length of the gap (to 03:30), as PEP 495 resolves it with ``fold=0``.
+* **DST overlap**: a wake time that happens twice (02:30 when 03:00 becomes 02:00)
+  fires once, at its first occurrence (``fold=0``, still summer time).
+* **Fired once**: each alarm remembers the wake time of the last occurrence it fired
+  (``last_wake``, persisted). An occurrence fires only if its wake time is later, so
+  neither a restart nor a clock set backwards fires it again. A ``last_wake`` more
+  than :data:`CLOCK_STEP_BACK_LIMIT` ahead of the clock means the clock went back by
+  more than a day (or was wrong when the alarm fired); the device then forgets it.
+* **Late**: an occurrence is due from its sunrise start until its wake time. Noticed
+  late (the device was off, the clock jumped forward into the window, the alarm was
+  created or changed inside it), it fires at once with its scheduled start, so it
+  joins the sunrise at the level the schedule calls for and still ends at the wake
+  time. An occurrence whose whole window was missed is not made up.
+* **Skip**: ``skip_next`` marks the next occurrence that would fire (``skip_wake``,
+  persisted): that one occurrence does not fire. A running sunrise is not touched.
+
+The scheduling functions are pure (alarm, zone, now); :class:`AlarmScheduler` owns the
+alarms, runs the commands and fires the occurrences, waking at each sunrise start and
+at least every :data:`RECHECK_INTERVAL` seconds to re-read the wall clock (so clock
+jumps are noticed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import os
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time as time_of_day, timedelta, tzinfo
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .protocol import (
+    ALARM_ID_MAX_LENGTH,
+    EVENT_CREATE_ALARM,
+    MAX_ALARMS,
+    AlarmPayload,
+    AlarmSunrisePayload,
+    CreateAlarmCommand,
+    Curve,
+    NextSunrisePayload,
+    ProtocolError,
+    UpdateAlarmCommand,
+    validate_command,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+#: The scheduler re-reads the wall clock at least this often (seconds).
+RECHECK_INTERVAL = 5.0
+#: A remembered ``last_wake`` further ahead of the clock than this is forgotten.
+CLOCK_STEP_BACK_LIMIT = 24 * 3600.0
+#: Two wake times closer than this (seconds) are the same occurrence.
+_SAME_INSTANT = 0.5
+#: Occurrences are searched this many local days ahead (a week, a skip, DST).
+_SEARCH_DAYS = 16
+_SETTINGS = ("time", "weekdays", "enabled", "duration", "target_brightness", "curve")
+
+FireCallback = Callable[["Alarm", "Occurrence"], Awaitable[None]]
+
+
+# -- time zones ------------------------------------------------------------------------
+
+
+def load_timezone(name: str | None) -> tzinfo:
+    """The zone called ``name`` (IANA, e.g. ``Europe/Berlin``); ``None``: the system's.
+
+    Raises ``ValueError`` for an unknown name.
+    """
+    if name is None:
+        return local_timezone()
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(f"unknown time zone {name!r}") from None
+
+
+def local_timezone() -> tzinfo:
+    """The system's zone: ``$TZ`` if it names one, else ``/etc/localtime``, else UTC."""
+    candidates = [os.environ.get("TZ", "").removeprefix(":")]
+    localtime = Path("/etc/localtime")
+    with contextlib.suppress(OSError):
+        parts = localtime.resolve(strict=True).parts
+        if "zoneinfo" in parts:
+            candidates.append("/".join(parts[parts.index("zoneinfo") + 1 :]))
+    with contextlib.suppress(OSError, UnicodeDecodeError):
+        candidates.append(Path("/etc/timezone").read_text(encoding="utf-8").strip())
+    for name in candidates:
+        if name:
+            with contextlib.suppress(ZoneInfoNotFoundError, ValueError, OSError):
+                return ZoneInfo(name)
+    with contextlib.suppress(OSError, ValueError), localtime.open("rb") as handle:
+        return ZoneInfo.from_file(handle, key="localtime")
+    return UTC
+
+
+def zone_name(tz: tzinfo) -> str:
+    """The zone's IANA name (``key``), else its abbreviation."""
+    key = getattr(tz, "key", None)
+    return key if isinstance(key, str) else tz.tzname(None) or "UTC"
+
+
+def iso_local(timestamp: float, tz: tzinfo) -> str:
+    """An epoch timestamp as ISO 8601 local time in ``tz`` with its offset."""
+    return datetime.fromtimestamp(timestamp, tz).isoformat(timespec="seconds")
+
+
+# -- alarms and their occurrences ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Alarm:
+    """One alarm: its settings and its fire/skip bookkeeping (epoch seconds)."""
+
+    id: str
+    time: str
+    weekdays: tuple[int, ...]
+    enabled: bool = True
+    duration: float = 1800.0
+    target_brightness: float = 255.0
+    curve: Curve = "linear"
+    #: Wake time of the latest occurrence fired; no occurrence up to it fires again.
+    last_wake: float | None = None
+    #: Wake time of the one occurrence to skip.
+    skip_wake: float | None = None
+
+    @property
+    def hour(self) -> int:
+        """The wake time's hour."""
+        return int(self.time[:2])
+
+    @property
+    def minute(self) -> int:
+        """The wake time's minute."""
+        return int(self.time[3:])
+
+    def to_json(self) -> dict[str, Any]:
+        """The alarm as saved in the state file."""
+        return {
+            "id": self.id,
+            "time": self.time,
+            "weekdays": list(self.weekdays),
+            "enabled": self.enabled,
+            "duration": self.duration,
+            "target_brightness": self.target_brightness,
+            "curve": self.curve,
+            "last_wake": self.last_wake,
+            "skip_wake": self.skip_wake,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> Alarm:
+        """Rebuild an alarm saved by :meth:`to_json`; raise ``ValueError`` if malformed."""
+        if not isinstance(data, dict):
+            raise ValueError("alarm is not an object")
+        alarm_id = data.get("id")
+        if not isinstance(alarm_id, str) or not 1 <= len(alarm_id) <= ALARM_ID_MAX_LENGTH:
+            raise ValueError("alarm id missing or invalid")
+        try:
+            settings = validate_command(
+                EVENT_CREATE_ALARM, {k: data[k] for k in _SETTINGS if k in data}
+            )
+        except ProtocolError as err:
+            raise ValueError(err.message) from None
+        marks = [data.get("last_wake"), data.get("skip_wake")]
+        for mark in marks:
+            if mark is not None and (
+                isinstance(mark, bool)
+                or not isinstance(mark, int | float)
+                or not math.isfinite(mark)
+            ):
+                raise ValueError("alarm bookkeeping is not a finite number or null")
+        last_wake, skip_wake = (None if m is None else float(m) for m in marks)
+        return _alarm_from(alarm_id, settings, last_wake, skip_wake)
+
+
+def _alarm_from(
+    alarm_id: str,
+    settings: dict[str, Any],
+    last_wake: float | None = None,
+    skip_wake: float | None = None,
+) -> Alarm:
+    return Alarm(
+        id=alarm_id,
+        time=settings["time"],
+        weekdays=tuple(settings["weekdays"]),
+        enabled=settings["enabled"],
+        duration=settings["duration"],
+        target_brightness=settings["target_brightness"],
+        curve=settings["curve"],
+        last_wake=last_wake,
+        skip_wake=skip_wake,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    """One sunrise of an alarm, in epoch seconds: from ``starts_at`` to ``wake_at``."""
+
+    alarm_id: str
+    starts_at: float
+    wake_at: float
+
+
+def wake_time(day: date, hour: int, minute: int, tz: tzinfo) -> float:
+    """The wake instant (epoch s) of ``hour:minute`` on local date ``day`` in ``tz``.
+
+    ``fold=0`` resolves both DST cases: a time in a gap moves forward by the gap's
+    length, an ambiguous time is its first (summer-time) occurrence.
+    """
+    return datetime.combine(day, time_of_day(hour, minute), tzinfo=tz).timestamp()
+
+
+def wake_times(alarm: Alarm, tz: tzinfo, after: float) -> Iterator[float]:
+    """The alarm's wake instants after ``after`` (epoch s), ascending; schedule only."""
+    first_day = datetime.fromtimestamp(after, tz).date() - timedelta(days=1)
+    latest = after
+    for offset in range(_SEARCH_DAYS):
+        day = first_day + timedelta(days=offset)
+        if day.weekday() in alarm.weekdays:
+            wake = wake_time(day, alarm.hour, alarm.minute, tz)
+            if wake > latest:  # also drops a date whose time folds onto an earlier one
+                latest = wake
+                yield wake
+
+
+def next_occurrence(alarm: Alarm, tz: tzinfo, now: datetime | float) -> Occurrence | None:
+    """The occurrence ``alarm`` fires next, as of ``now`` (aware datetime or epoch s).
+
+    That is the first one whose wake time is after ``now`` and after the alarm's
+    ``last_wake`` (unless that is implausibly far ahead: see the module notes) and that
+    is not skipped. Its sunrise may have started already (``starts_at <= now``): then
+    it is due. ``None`` only for an alarm without weekdays. ``enabled`` is not looked at.
+    """
+    now_ts = _epoch(now)
+    floor = now_ts
+    if alarm.last_wake is not None and alarm.last_wake <= now_ts + CLOCK_STEP_BACK_LIMIT:
+        floor = max(floor, alarm.last_wake)
+    for wake in wake_times(alarm, tz, floor):
+        if alarm.skip_wake is not None and abs(wake - alarm.skip_wake) < _SAME_INSTANT:
+            continue
+        return Occurrence(alarm.id, wake - alarm.duration, wake)
+    return None
+
+
+def next_sunrise(alarms: Iterable[Alarm], tz: tzinfo, now: datetime | float) -> Occurrence | None:
+    """The first occurrence to start of the enabled ``alarms`` (ties: earlier wake, list order)."""
+    best: Occurrence | None = None
+    for alarm in alarms:
+        if not alarm.enabled:
+            continue
+        occurrence = next_occurrence(alarm, tz, now)
+        if occurrence is not None and (
+            best is None
+            or (occurrence.starts_at, occurrence.wake_at) < (best.starts_at, best.wake_at)
+        ):
+            best = occurrence
+    return best
+
+
+def skip_pending(alarm: Alarm, now: datetime | float) -> bool:
+    """Whether an occurrence of ``alarm`` is marked to be skipped and still to come."""
+    return alarm.skip_wake is not None and alarm.skip_wake > _epoch(now)
+
+
+def _epoch(now: datetime | float) -> float:
+    if isinstance(now, datetime):
+        if now.tzinfo is None or now.utcoffset() is None:
+            raise ValueError("now must be an aware datetime")
+        return now.timestamp()
+    return float(now)
+
+
+def _new_id() -> str:
+    return secrets.token_hex(4)
+
+
+# -- the scheduler ---------------------------------------------------------------------
+
+
+class AlarmScheduler:
+    """Owns the alarms: commands, persistence hooks and the task that fires them.
+
+    ``fire(alarm, occurrence)`` starts the sunrise (the server starts it with
+    ``started_at=occurrence.starts_at``); ``save()`` writes the state file, which holds
+    :meth:`dump`. ``clock`` is the wall clock (epoch s) and ``sleep`` the sleep
+    function, both replaceable so tests drive time.
+    """
+
+    def __init__(
+        self,
+        tz: tzinfo,
+        *,
+        fire: FireCallback,
+        save: Callable[[], Awaitable[None]],
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        recheck: float = RECHECK_INTERVAL,
+        new_id: Callable[[], str] = _new_id,
+    ) -> None:
+        """Create the scheduler; :meth:`load` the saved alarms, then :meth:`start` it."""
+        self.tz = tz
+        self._fire = fire
+        self._save = save
+        self._clock = clock
+        self._sleep = sleep
+        self._recheck = recheck
+        self._new_id = new_id
+        self._alarms: dict[str, Alarm] = {}
+        self._lock = asyncio.Lock()
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._listeners: list[Callable[[], None]] = []
+        self._published: Occurrence | None = None
+
+    # -- persistence -----------------------------------------------------------------
+
+    def load(self, data: Any) -> None:
+        """Take the alarms saved in the state file (``None``: an old file, no alarms)."""
+        self._alarms = {}
+        if data is None:
+            return
+        if not isinstance(data, list):
+            _LOGGER.warning("Saved alarms are not a list; starting without alarms")
+            return
+        for entry in data:
+            try:
+                alarm = Alarm.from_json(entry)
+            except ValueError as err:
+                _LOGGER.warning("Dropping an invalid saved alarm (%s): %.200r", err, entry)
+                continue
+            if alarm.id in self._alarms or len(self._alarms) >= MAX_ALARMS:
+                _LOGGER.warning("Dropping saved alarm %r: duplicate id or over the limit", alarm.id)
+                continue
+            self._alarms[alarm.id] = alarm
+        self._published = self.next_sunrise()
+
+    def dump(self) -> list[dict[str, Any]]:
+        """The alarms as saved in the state file."""
+        return [alarm.to_json() for alarm in self._alarms.values()]
+
+    # -- queries ------------------------------------------------------------------------
+
+    @property
+    def alarms(self) -> list[Alarm]:
+        """The alarms, oldest first."""
+        return list(self._alarms.values())
+
+    def add_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call ``listener`` when the alarms or the next sunrise change; returns a remover."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def payload(self, alarm: Alarm) -> AlarmPayload:
+        """``alarm`` as the protocol reports it."""
+        now = self._clock()
+        occurrence = next_occurrence(alarm, self.tz, now) if alarm.enabled else None
+        return {
+            "id": alarm.id,
+            "time": alarm.time,
+            "weekdays": list(alarm.weekdays),
+            "enabled": alarm.enabled,
+            "duration": alarm.duration,
+            "target_brightness": alarm.target_brightness,
+            "curve": alarm.curve,
+            "skip_next": skip_pending(alarm, now),
+            "next_sunrise": None if occurrence is None else self._sunrise_payload(occurrence),
+        }
+
+    def list_payload(self) -> list[AlarmPayload]:
+        """All alarms as the protocol reports them."""
+        return [self.payload(alarm) for alarm in self._alarms.values()]
+
+    def get(self, alarm_id: str) -> Alarm:
+        """The alarm with ``alarm_id``; raise ``not_found`` if there is none."""
+        alarm = self._alarms.get(alarm_id)
+        if alarm is None:
+            raise ProtocolError("not_found", f"no alarm with id {alarm_id[:64]!r}")
+        return alarm
+
+    def next_sunrise(self) -> Occurrence | None:
+        """The next alarm sunrise to start (not fired and not skipped), or ``None``."""
+        return next_sunrise(list(self._alarms.values()), self.tz, self._clock())
+
+    def next_sunrise_payload(self) -> NextSunrisePayload | None:
+        """:meth:`next_sunrise` as the state's ``next_sunrise``."""
+        occurrence = self.next_sunrise()
+        if occurrence is None:
+            return None
+        return {"alarm_id": occurrence.alarm_id, **self._sunrise_payload(occurrence)}
+
+    def _sunrise_payload(self, occurrence: Occurrence) -> AlarmSunrisePayload:
+        return {
+            "starts_at": iso_local(occurrence.starts_at, self.tz),
+            "wake_at": iso_local(occurrence.wake_at, self.tz),
+        }
+
+    # -- commands -----------------------------------------------------------------------
+
+    async def create(self, command: CreateAlarmCommand) -> Alarm:
+        """Add an alarm; ``limit_reached`` when there are :data:`MAX_ALARMS` already."""
+        async with self._lock:
+            if len(self._alarms) >= MAX_ALARMS:
+                raise ProtocolError("limit_reached", f"there are {MAX_ALARMS} alarms already")
+            alarm_id = self._new_id()
+            while alarm_id in self._alarms:  # pragma: no cover - 32 random bits
+                alarm_id = self._new_id()
+            alarm = _alarm_from(alarm_id, dict(command))
+            await self._commit({**self._alarms, alarm_id: alarm})
+            _LOGGER.info("Alarm %s created: %s", alarm_id, _describe(alarm))
+            return alarm
+
+    async def update(self, command: UpdateAlarmCommand) -> Alarm:
+        """Change the given fields; a new time or weekdays cancel a pending skip."""
+        async with self._lock:
+            alarm = self.get(command["id"])
+            changes: dict[str, Any] = {k: v for k, v in command.items() if k != "id"}
+            if "weekdays" in changes:
+                changes["weekdays"] = tuple(changes["weekdays"])
+            updated = replace(alarm, **changes)
+            if (updated.time, updated.weekdays) != (alarm.time, alarm.weekdays):
+                updated = replace(updated, skip_wake=None)
+            await self._commit({**self._alarms, alarm.id: updated})
+            _LOGGER.info("Alarm %s changed: %s", alarm.id, _describe(updated))
+            return updated
+
+    async def delete(self, alarm_id: str) -> None:
+        """Remove an alarm (a sunrise it started goes on)."""
+        async with self._lock:
+            self.get(alarm_id)
+            await self._commit({k: v for k, v in self._alarms.items() if k != alarm_id})
+            _LOGGER.info("Alarm %s deleted", alarm_id)
+
+    async def skip_next(self, alarm_id: str, *, skip: bool = True) -> Alarm:
+        """Skip the alarm's next occurrence (idempotent), or with ``skip=False`` un-skip it."""
+        async with self._lock:
+            alarm = self.get(alarm_id)
+            now = self._clock()
+            if not skip:
+                updated = replace(alarm, skip_wake=None)
+            elif skip_pending(alarm, now):
+                updated = alarm
+            else:
+                occurrence = next_occurrence(replace(alarm, skip_wake=None), self.tz, now)
+                updated = replace(
+                    alarm, skip_wake=None if occurrence is None else occurrence.wake_at
+                )
+            if updated != alarm:
+                await self._commit({**self._alarms, alarm.id: updated})
+                _LOGGER.info(
+                    "Alarm %s: next occurrence %s", alarm_id, "skipped" if skip else "un-skipped"
+                )
+            return updated
+
+    async def _commit(self, alarms: dict[str, Alarm]) -> None:
+        """Make ``alarms`` the alarms and save them; on a failed save, keep the old ones."""
+        previous, self._alarms = self._alarms, alarms
+        try:
+            await self._save()
+        except BaseException:
+            self._alarms = previous
+            raise
+        self._wakeup.set()
+        self._published = self.next_sunrise()
+        self._notify()
+
+    # -- the task ---------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the task that fires the alarms (it checks at once)."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="daybreak alarms")
+
+    async def stop(self) -> None:
+        """Stop the task."""
+        task, self._task = self._task, None
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.wait({task})
+
+    async def check(self) -> float:
+        """Fire what is due now; return the seconds until the next check.
+
+        Due occurrences (sunrise started, wake time not yet passed, not fired or
+        skipped) are marked fired; the one that started last gets its sunrise (it
+        would have taken over from the others anyway).
+        """
+        async with self._lock:
+            now = self._clock()
+            due: list[tuple[Alarm, Occurrence]] = []
+            forgot = False
+            for alarm in list(self._alarms.values()):
+                if alarm.last_wake is not None and alarm.last_wake > now + CLOCK_STEP_BACK_LIMIT:
+                    _LOGGER.warning(
+                        "Alarm %s last fired for %s, over a day ahead of the clock: "
+                        "the clock went back; scheduling afresh",
+                        alarm.id,
+                        iso_local(alarm.last_wake, self.tz),
+                    )
+                    alarm = replace(alarm, last_wake=None)  # noqa: PLW2901
+                    self._alarms[alarm.id] = alarm
+                    forgot = True
+                if not alarm.enabled:
+                    continue
+                occurrence = next_occurrence(alarm, self.tz, now)
+                if occurrence is not None and occurrence.starts_at <= now:
+                    due.append((alarm, occurrence))
+            for alarm, occurrence in due:
+                self._alarms[alarm.id] = replace(alarm, last_wake=occurrence.wake_at)
+            if due:
+                alarm, occurrence = max(due, key=lambda d: (d[1].starts_at, d[1].wake_at))
+                late = now - occurrence.starts_at
+                _LOGGER.info(
+                    "Alarm %s: sunrise from %s to %s%s",
+                    alarm.id,
+                    iso_local(occurrence.starts_at, self.tz),
+                    iso_local(occurrence.wake_at, self.tz),
+                    f" (noticed {late:.0f} s late: joining it)" if late >= 1 else "",
+                )
+                try:
+                    await self._fire(alarm, occurrence)
+                except Exception:
+                    _LOGGER.exception("Alarm %s could not start its sunrise", alarm.id)
+            if due or forgot:
+                await self._save()
+            now = self._clock()
+            upcoming = next_sunrise(list(self._alarms.values()), self.tz, now)
+            if upcoming != self._published:
+                self._published = upcoming
+                self._notify()
+            if upcoming is None:
+                return self._recheck
+            return min(self._recheck, max(0.0, upcoming.starts_at - now))
+
+    async def _run(self) -> None:
+        while True:
+            self._wakeup.clear()
+            try:
+                delay = await self.check()
+            except Exception:
+                _LOGGER.exception("Alarm check failed")
+                delay = self._recheck
+            await self._wait(delay)
+
+    async def _wait(self, delay: float) -> None:
+        """Sleep ``delay`` seconds, or until the alarms change."""
+        if self._wakeup.is_set():
+            return
+        sleeper = asyncio.ensure_future(self._sleep(delay))
+        waker = asyncio.ensure_future(self._wakeup.wait())
+        try:
+            await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for future in (sleeper, waker):
+                future.cancel()
+            await asyncio.wait({sleeper, waker})
+
+    def _notify(self) -> None:
+        for listener in list(self._listeners):
+            listener()
+
+
+def _describe(alarm: Alarm) -> str:
+    days = ",".join("MTWTFSS"[d] for d in alarm.weekdays)
+    state = "on" if alarm.enabled else "off"
+    return f"{alarm.time} [{days}] {state}, {alarm.duration:g} s to {alarm.target_brightness:g}"
