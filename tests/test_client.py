@@ -724,3 +724,30 @@ async def test_close_while_run_is_connecting_leaves_no_connection(
     await closing[0]
     assert not client.connected
     await wait_for(lambda: not connected_clients(device))
+
+
+async def test_connect_to_a_hung_device_times_out(
+    socket_enabled: None, session: aiohttp.ClientSession
+) -> None:
+    """A device that accepts TCP but never answers (e.g. SIGSTOPped) fails fast."""
+    accepted: list[asyncio.StreamWriter] = []
+
+    async def silent(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(writer)
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    client = DaybreakClient("127.0.0.1", port, TOKEN, session=session, request_timeout=1)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    try:
+        with pytest.raises(DaybreakConnectionError):
+            await client.connect()
+        assert loop.time() - started < 3
+        assert accepted  # the TCP connection was made; the handshake never answered
+    finally:
+        await client.close()
+        for writer in accepted:
+            writer.close()
+        server.close()
+        await server.wait_closed()

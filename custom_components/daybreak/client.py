@@ -272,12 +272,15 @@ class DaybreakClient:
         sio.on(EVENT_HEARTBEAT, self._on_heartbeat)
         self._sio = sio
         try:
-            await sio.connect(
-                self.url,
-                auth={"token": self._token},
-                transports=["websocket"],
-                wait_timeout=self._timeout,
-            )
+            # wait_timeout does not cover the WebSocket handshake: a hung device (its
+            # kernel still accepts TCP) would keep us waiting for aiohttp's 5 minutes.
+            async with asyncio.timeout(self._timeout):
+                await sio.connect(
+                    self.url,
+                    auth={"token": self._token},
+                    transports=["websocket"],
+                    wait_timeout=self._timeout,
+                )
         except (socketio.exceptions.ConnectionError, OSError, TimeoutError) as err:
             if self._sio is sio:
                 self._sio = None
@@ -474,11 +477,20 @@ class DaybreakClient:
         if sio is not None:
             await self._disconnect(sio)
 
-    @staticmethod
-    async def _disconnect(sio: socketio.AsyncClient) -> None:
-        await sio.disconnect()
-        # python-socketio keeps no reference to its read/write tasks: let them end.
-        await sio.eio.wait()
+    async def _disconnect(self, sio: socketio.AsyncClient) -> None:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self._timeout):  # never hang on a hung peer
+                await sio.disconnect()
+                # python-socketio keeps no reference to its read/write tasks: let them end.
+                await sio.eio.wait()
+        # After a transport error (e.g. no ping within ping interval + timeout) engineio
+        # leaves the WebSocket open when the aiohttp session is not its own: close it,
+        # without waiting for the close frame of a peer that may be hung.
+        ws = sio.eio.ws
+        if ws is not None and not ws.closed:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(0):
+                    await ws.close()
 
     async def _on_connect_error(self, data: Any = None) -> None:
         self._refused = data
