@@ -21,6 +21,8 @@ import pytest
 import daybreak_device
 from custom_components.daybreak import client as client_module
 from custom_components.daybreak.client import (
+    Alarm,
+    AlarmSunrise,
     DaybreakAuthenticationError,
     DaybreakClient,
     DaybreakCommandError,
@@ -28,10 +30,16 @@ from custom_components.daybreak.client import (
     DaybreakError,
     DaybreakState,
     DeviceInfo,
+    NextSunrise,
     Sunrise,
     Transition,
 )
-from custom_components.daybreak.protocol import PROTOCOL_VERSION, apply_curve, validate_command
+from custom_components.daybreak.protocol import (
+    MAX_ALARMS,
+    PROTOCOL_VERSION,
+    apply_curve,
+    validate_command,
+)
 from daybreak_device.dimming import Dimmer
 from daybreak_device.server import MODEL
 
@@ -73,7 +81,9 @@ async def test_connect_reads_info_and_state(device: Device, session: aiohttp.Cli
             sw_version=daybreak_device.__version__,
             protocol_version=PROTOCOL_VERSION,
             output=device.server.info()["output"],
+            timezone=device.server.info()["timezone"],
         )
+        assert info.timezone
         assert client.state == DaybreakState(
             on=False, brightness=0, level=0.0, sunrise=None, transition=None
         )
@@ -451,6 +461,213 @@ def test_info_without_output() -> None:
         {"device_id": "x", "name": "n", "model": "m", "sw_version": "1", "protocol_version": 1}
     )
     assert info.output == ""
+    assert info.timezone is None  # a device from before alarms
+
+
+def test_state_without_next_sunrise() -> None:
+    """A device from before alarms leaves ``next_sunrise`` out."""
+    state = DaybreakState.from_dict({"on": False, "brightness": 0, "level": 0})
+    assert state.next_sunrise is None
+
+
+# -- alarms --------------------------------------------------------------------------
+
+
+async def test_alarms_create_list_update_skip_delete(
+    start_device: Any, session: aiohttp.ClientSession
+) -> None:
+    device = await start_device(timezone="Europe/Berlin")
+    async with make_client(device, session) as client:
+        assert client.info is not None
+        assert client.info.timezone == "Europe/Berlin"
+        assert client.state is not None
+        assert client.state.next_sunrise is None
+        assert await client.list_alarms() == []
+
+        states: list[DaybreakState] = []
+        client.on_state(states.append)
+        alarms = await client.create_alarm(
+            "6:30", weekdays=(4, 0), duration=900, target_brightness=200, curve="ease_in"
+        )
+        assert len(alarms) == 1
+        alarm = alarms[0]
+        assert re.fullmatch(r"[0-9a-f]{8}", alarm.id)
+        assert alarm.time == "06:30"
+        assert alarm.weekdays == (0, 4)  # sorted by the device
+        assert alarm.enabled
+        assert alarm.duration == 900.0
+        assert alarm.target_brightness == 200.0
+        assert alarm.curve == "ease_in"
+        assert not alarm.skip_next
+        assert alarm.next_sunrise is not None
+        wake = alarm.next_sunrise.wake_at
+        assert (wake.hour, wake.minute) == (6, 30)
+        assert wake.weekday() in (0, 4)
+        assert wake.utcoffset() is not None  # local time with its offset
+        assert (wake - alarm.next_sunrise.starts_at).total_seconds() == 900
+        # The ack's state went to client.state (and the callbacks).
+        assert states
+        assert client.state.next_sunrise == NextSunrise(
+            alarm_id=alarm.id,
+            starts_at=alarm.next_sunrise.starts_at,
+            wake_at=wake,
+        )
+        assert await client.list_alarms() == alarms
+
+        alarms = await client.skip_next_alarm(alarm.id)
+        skipped = next(item for item in alarms if item.id == alarm.id)
+        assert skipped.skip_next
+        assert skipped.next_sunrise is not None
+        assert skipped.next_sunrise.wake_at > wake  # the one after
+        assert client.state.next_sunrise is not None
+        assert client.state.next_sunrise.wake_at == skipped.next_sunrise.wake_at
+        alarms = await client.skip_next_alarm(alarm.id, skip=False)
+        assert alarms == [alarm]
+
+        assert await client.delete_alarm(alarm.id) == []
+        assert client.state.next_sunrise is None
+        assert await client.list_alarms() == []
+
+
+async def test_alarm_defaults_and_update(device: Device, session: aiohttp.ClientSession) -> None:
+    async with make_client(device, session) as client:
+        alarm = (await client.create_alarm("06:00"))[0]
+        alarms = await client.create_alarm("22:05")
+        second = next(item for item in alarms if item.id != alarm.id)
+        assert second.weekdays == (0, 1, 2, 3, 4, 5, 6)
+        assert (second.duration, second.target_brightness, second.curve) == (
+            1800.0,
+            255.0,
+            "linear",
+        )
+
+        alarms = await client.update_alarm(second.id, enabled=False, weekdays=[5, 6])
+        second = next(item for item in alarms if item.id == second.id)
+        assert not second.enabled
+        assert second.weekdays == (5, 6)
+        assert second.next_sunrise is None  # disabled
+        assert second.time == "22:05"  # unchanged
+
+        alarms = await client.delete_alarm(alarm.id)
+        assert alarms == [second]
+        assert client.state is not None
+        assert client.state.next_sunrise is None  # the remaining one is disabled
+
+
+async def test_alarm_errors_from_the_device(device: Device, session: aiohttp.ClientSession) -> None:
+    async with make_client(device, session) as client:
+        for call in (
+            client.delete_alarm("nope"),
+            client.update_alarm("nope", enabled=False),
+            client.skip_next_alarm("nope"),
+        ):
+            with pytest.raises(DaybreakCommandError) as exc_info:
+                await call
+            assert exc_info.value.code == "not_found"
+
+        for index in range(MAX_ALARMS):
+            alarms = await client.create_alarm(f"{index:02d}:00")
+        assert len(alarms) == MAX_ALARMS
+        with pytest.raises(DaybreakCommandError) as exc_info:
+            await client.create_alarm("23:00")
+        assert exc_info.value.code == "limit_reached"
+        assert len(await client.list_alarms()) == MAX_ALARMS
+
+
+@pytest.mark.parametrize(
+    ("command", "arguments", "message"),
+    [
+        ("create_alarm", (("24:00",), {}), "HH:MM"),
+        ("create_alarm", (("7:00",), {"weekdays": []}), "weekdays"),
+        ("create_alarm", (("7:00",), {"weekdays": [1, 1]}), "twice"),
+        ("create_alarm", (("7:00",), {"duration": 30}), "duration"),
+        ("update_alarm", (("abc",), {}), "at least one"),
+        ("update_alarm", (("",), {"enabled": True}), "alarm id"),
+        ("delete_alarm", (("x" * 65,), {}), "alarm id"),
+        ("skip_next_alarm", (("abc",), {"skip": "yes"}), "true or false"),
+    ],
+)
+async def test_invalid_alarm_commands_are_refused_before_sending(
+    device: Device,
+    session: aiohttp.ClientSession,
+    command: str,
+    arguments: tuple[tuple[Any, ...], dict[str, Any]],
+    message: str,
+) -> None:
+    args, kwargs = arguments
+    async with make_client(device, session) as client:
+        assert client._sio is not None
+        with (
+            patch.object(client._sio, "call", wraps=client._sio.call) as call,
+            pytest.raises(DaybreakCommandError) as exc_info,
+        ):
+            await getattr(client, command)(*args, **kwargs)
+        call.assert_not_called()
+        assert exc_info.value.code == "invalid_payload"
+        assert message in exc_info.value.message
+
+
+@pytest.mark.parametrize(
+    "ack",
+    [
+        {"ok": True, "state": {"on": False, "brightness": 0, "level": 0}},
+        {"ok": True, "alarms": {}, "state": {"on": False, "brightness": 0, "level": 0}},
+        {"ok": True, "alarms": [{"id": "a"}]},
+        {"ok": True, "alarms": []},
+    ],
+)
+async def test_malformed_alarm_answers(
+    device: Device, session: aiohttp.ClientSession, ack: dict[str, Any]
+) -> None:
+    async with make_client(device, session) as client:
+        assert client._sio is not None
+        with (
+            patch.object(client._sio, "call", AsyncMock(return_value=ack)),
+            pytest.raises(DaybreakError, match="malformed"),
+        ):
+            await client.list_alarms()
+
+
+ALARM = {
+    "id": "3f2a9c1b",
+    "time": "06:30",
+    "weekdays": [0, 1],
+    "enabled": True,
+    "duration": 1800.0,
+    "target_brightness": 255.0,
+    "curve": "linear",
+    "skip_next": False,
+    "next_sunrise": {
+        "starts_at": "2026-11-24T06:00:00+01:00",
+        "wake_at": "2026-11-24T06:30:00+01:00",
+    },
+}
+
+
+def test_alarm_model() -> None:
+    alarm = Alarm.from_dict(ALARM)
+    assert alarm.next_sunrise == AlarmSunrise(
+        starts_at=datetime.fromisoformat("2026-11-24T06:00:00+01:00"),
+        wake_at=datetime.fromisoformat("2026-11-24T06:30:00+01:00"),
+    )
+    assert Alarm.from_dict(ALARM | {"next_sunrise": None}).next_sunrise is None
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"weekdays": "0,1"},
+        {"weekdays": [True]},
+        {"enabled": 1},
+        {"duration": "1800"},
+        {"next_sunrise": {"starts_at": "soon", "wake_at": "later"}},
+    ],
+)
+def test_malformed_alarm(changes: dict[str, Any]) -> None:
+    with pytest.raises(DaybreakError, match="malformed alarm from the device"):
+        Alarm.from_dict(ALARM | changes)
+    with pytest.raises(DaybreakError, match="malformed alarm from the device"):
+        Alarm.from_dict("alarm")
 
 
 async def test_malformed_info_on_connect_drops_the_connection(

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from contextlib import nullcontext
+from ipaddress import ip_address
 from typing import Any
 from unittest.mock import patch
 
 import pytest
-from homeassistant.config_entries import SOURCE_REAUTH, SOURCE_USER, ConfigEntryState
+from homeassistant.config_entries import (
+    SOURCE_REAUTH,
+    SOURCE_USER,
+    SOURCE_ZEROCONF,
+    ConfigEntryState,
+)
 from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.daybreak.const import CONF_SUNRISE_CURVE, CONF_SUNRISE_DURATION, DOMAIN
@@ -137,6 +144,159 @@ async def test_user_already_configured_updates_the_entry(
     assert len(hass.config_entries.async_entries(DOMAIN)) == 1
     assert entry.state is ConfigEntryState.LOADED  # reloaded with the new data
     await wait_for(lambda: len(connected_clients(device)) == 1)
+
+
+# -- zeroconf --------------------------------------------------------------------------
+
+SERVICE_TYPE = "_daybreak._tcp.local."
+
+
+def _zeroconf(device: Device, name: str = "Bedroom", **properties: Any) -> ZeroconfServiceInfo:
+    """What zeroconf reports for ``device`` (``properties`` override the TXT records)."""
+    address = ip_address("127.0.0.1")
+    txt = {"id": device.device_id, "protocol": "1", "api": "/api", "version": "0.1.0"}
+    return ZeroconfServiceInfo(
+        ip_address=address,
+        ip_addresses=[address],
+        port=device.port,
+        hostname=f"daybreak-{device.device_id}.local.",
+        type=SERVICE_TYPE,
+        name=f"{name}.{SERVICE_TYPE}",
+        properties={key: value for key, value in (txt | properties).items() if value is not None},
+    )
+
+
+async def _discover(hass: HomeAssistant, info: ZeroconfServiceInfo) -> Any:
+    return await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=info
+    )
+
+
+async def test_zeroconf_discovers_a_new_device(
+    hass: HomeAssistant, start_device: StartDevice
+) -> None:
+    device = await start_device(name="Kitchen light")
+    result = await _discover(hass, _zeroconf(device, name="Kitchen light"))
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "zeroconf_confirm"
+    assert result["errors"] == {}
+    assert result["description_placeholders"] == {
+        "name": "Kitchen light",
+        "host": "127.0.0.1",
+        "port": str(device.port),
+    }
+    assert list(_defaults(result)) == [CONF_TOKEN]
+    (flow,) = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert flow["context"]["title_placeholders"] == {"name": "Kitchen light"}
+    assert flow["context"]["unique_id"] == device.device_id
+
+    # A wrong token: the form again, with the error.
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOKEN: "wrong-token"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "zeroconf_confirm"
+    assert result["errors"] == {"base": "invalid_auth"}
+    assert connected_clients(device) == []
+
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_TOKEN: TOKEN})
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Kitchen light"
+    assert result["data"] == _input(device)
+    entry = result["result"]
+    assert entry.unique_id == device.device_id
+    assert entry.state is ConfigEntryState.LOADED
+    await wait_for(lambda: len(connected_clients(device)) == 1)
+
+
+@pytest.mark.parametrize("error", ["cannot_connect", "unknown"])
+async def test_zeroconf_confirm_errors(hass: HomeAssistant, device: Device, error: str) -> None:
+    await device.stop()  # advertised, but gone by the time the user confirms
+    result = await _discover(hass, _zeroconf(device))
+    with (
+        patch(
+            "custom_components.daybreak.config_flow.DaybreakClient.connect",
+            side_effect=RuntimeError("boom"),
+        )
+        if error == "unknown"
+        else nullcontext()
+    ):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_TOKEN: TOKEN}
+        )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "zeroconf_confirm"
+    assert result["errors"] == {"base": error}
+
+
+async def test_zeroconf_already_configured(
+    hass: HomeAssistant, init_integration: MockConfigEntry, device: Device
+) -> None:
+    entry = init_integration
+    coordinator = entry.runtime_data
+    result = await _discover(hass, _zeroconf(device))
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert entry.data == _input(device)
+    assert entry.runtime_data is coordinator  # nothing changed: not reloaded
+    assert len(hass.config_entries.async_entries(DOMAIN)) == 1
+
+
+async def test_zeroconf_rediscovered_at_a_new_port_updates_the_entry(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    device: Device,
+    start_device: StartDevice,
+) -> None:
+    entry = init_integration
+    coordinator = entry.runtime_data
+    await device.stop()
+    # Same device (same state dir, so same id) now on another port.
+    moved = await start_device(state_dir=device.settings.state_dir)
+    assert moved.device_id == device.device_id
+    assert moved.port != device.port
+
+    result = await _discover(hass, _zeroconf(moved))
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert entry.data == _input(moved)  # the token is kept
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.runtime_data is not coordinator  # reloaded with the new address
+    await wait_for(lambda: len(connected_clients(moved)) == 1)
+    await wait_for(lambda: hass.states.get(ENTITY_ID).state != STATE_UNAVAILABLE)
+
+
+async def test_zeroconf_without_an_id_is_not_a_daybreak_device(
+    hass: HomeAssistant, device: Device
+) -> None:
+    result = await _discover(hass, _zeroconf(device, id=None))
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "not_daybreak_device"
+
+
+async def test_zeroconf_address_answers_with_another_device(
+    hass: HomeAssistant, device: Device
+) -> None:
+    # The record says one id, the address answers with another device.
+    result = await _discover(hass, _zeroconf(device, id="0123456789ab"))
+    assert result["type"] is FlowResultType.FORM
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_TOKEN: TOKEN})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_device"
+    assert hass.config_entries.async_entries(DOMAIN) == []
+
+
+async def test_zeroconf_without_a_port_uses_the_default(
+    hass: HomeAssistant, device: Device
+) -> None:
+    info = _zeroconf(device)
+    info.port = None
+    result = await _discover(hass, info)
+    assert result["type"] is FlowResultType.FORM
+    assert result["description_placeholders"]["port"] == "8080"
 
 
 # -- reauth ----------------------------------------------------------------------------

@@ -26,9 +26,11 @@ from .conftest import TOKEN, Device
 
 @pytest.fixture
 async def device(start_device: Callable[..., Awaitable[Device]], tmp_path: Path) -> Device:
-    """A device with a fixed id and a fast heartbeat (so the uptime is known)."""
+    """A device with a fixed id, time zone and a fast heartbeat (so the uptime is known)."""
     return await start_device(
-        state_dir=fixed_id_state_dir(tmp_path / "fixed-device"), heartbeat_interval=0.1
+        state_dir=fixed_id_state_dir(tmp_path / "fixed-device"),
+        heartbeat_interval=0.1,
+        timezone="Europe/Berlin",
     )
 
 

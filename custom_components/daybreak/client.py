@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -28,13 +28,18 @@ import aiohttp
 import socketio
 
 from .protocol import (
+    EVENT_CREATE_ALARM,
+    EVENT_DELETE_ALARM,
     EVENT_GET_INFO,
     EVENT_GET_STATE,
     EVENT_HEARTBEAT,
+    EVENT_LIST_ALARMS,
     EVENT_SET_LIGHT,
+    EVENT_SKIP_ALARM,
     EVENT_START_SUNRISE,
     EVENT_STATE,
     EVENT_STOP_SUNRISE,
+    EVENT_UPDATE_ALARM,
     PROTOCOL_VERSION,
     Curve,
     ProtocolError,
@@ -42,6 +47,8 @@ from .protocol import (
 )
 
 __all__ = [
+    "Alarm",
+    "AlarmSunrise",
     "DaybreakAuthenticationError",
     "DaybreakClient",
     "DaybreakCommandError",
@@ -49,6 +56,7 @@ __all__ = [
     "DaybreakError",
     "DaybreakState",
     "DeviceInfo",
+    "NextSunrise",
     "Sunrise",
     "Transition",
 ]
@@ -129,6 +137,92 @@ class Transition:
 
 
 @dataclass(frozen=True, slots=True)
+class AlarmSunrise:
+    """An alarm's next sunrise: it starts at ``starts_at`` and ends at ``wake_at`` (local)."""
+
+    starts_at: datetime
+    wake_at: datetime
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        """Build from an alarm's ``next_sunrise`` object."""
+        return cls(starts_at=_time(data, "starts_at"), wake_at=_time(data, "wake_at"))
+
+
+@dataclass(frozen=True, slots=True)
+class NextSunrise:
+    """The next alarm sunrise of all alarms (the state's ``next_sunrise``)."""
+
+    alarm_id: str
+    starts_at: datetime
+    wake_at: datetime
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        """Build from the state's ``next_sunrise`` object."""
+        return cls(
+            alarm_id=str(data["alarm_id"]),
+            starts_at=_time(data, "starts_at"),
+            wake_at=_time(data, "wake_at"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Alarm:
+    """An alarm stored and fired on the device.
+
+    ``time`` is the local wake time ``HH:MM`` in the device's time zone; ``weekdays``
+    0 (Monday) to 6 (Sunday). ``skip_next`` is true while the next occurrence is
+    skipped; ``next_sunrise`` is the next occurrence that will fire (``None`` when
+    disabled).
+    """
+
+    id: str
+    time: str
+    weekdays: tuple[int, ...]
+    enabled: bool
+    duration: float
+    target_brightness: float
+    curve: str
+    skip_next: bool
+    next_sunrise: AlarmSunrise | None
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Self:
+        """Build from an alarm payload; raise ``DaybreakError`` if it is malformed."""
+        try:
+            if not isinstance(data, dict):
+                raise TypeError("not an alarm object")
+            weekdays = data["weekdays"]
+            if not isinstance(weekdays, list) or not all(
+                isinstance(day, int) and not isinstance(day, bool) for day in weekdays
+            ):
+                raise TypeError("weekdays is not a list of numbers")
+            if not isinstance(data["enabled"], bool):
+                raise TypeError("enabled is not a bool")
+            upcoming = data.get("next_sunrise")
+            return cls(
+                id=str(data["id"]),
+                time=str(data["time"]),
+                weekdays=tuple(weekdays),
+                enabled=data["enabled"],
+                duration=_number(data, "duration"),
+                target_brightness=_number(data, "target_brightness"),
+                curve=str(data["curve"]),
+                skip_next=bool(data.get("skip_next", False)),
+                next_sunrise=None if upcoming is None else AlarmSunrise.from_dict(upcoming),
+            )
+        except (KeyError, TypeError, ValueError) as err:
+            raise DaybreakError(f"malformed alarm from the device: {err}") from err
+
+
+def _alarms(data: Any) -> list[Alarm]:
+    if not isinstance(data, list):
+        raise DaybreakError("malformed alarm list from the device")
+    return [Alarm.from_dict(item) for item in data]
+
+
+@dataclass(frozen=True, slots=True)
 class DaybreakState:
     """The light's state: ``brightness`` is the current level on the 0-255 scale."""
 
@@ -137,6 +231,8 @@ class DaybreakState:
     level: float
     sunrise: Sunrise | None
     transition: Transition | None
+    #: The next alarm sunrise to start; ``None`` also for devices without alarms.
+    next_sunrise: NextSunrise | None = None
 
     @classmethod
     def from_dict(cls, data: Any) -> Self:
@@ -145,12 +241,14 @@ class DaybreakState:
             if not isinstance(data, dict) or not isinstance(data["on"], bool):
                 raise TypeError("not a state object")
             sunrise, transition = data.get("sunrise"), data.get("transition")
+            upcoming = data.get("next_sunrise")
             return cls(
                 on=data["on"],
                 brightness=int(_number(data, "brightness")),
                 level=_number(data, "level"),
                 sunrise=None if sunrise is None else Sunrise.from_dict(sunrise),
                 transition=None if transition is None else Transition.from_dict(transition),
+                next_sunrise=None if upcoming is None else NextSunrise.from_dict(upcoming),
             )
         except (KeyError, TypeError, ValueError) as err:
             raise DaybreakError(f"malformed state from the device: {err}") from err
@@ -166,6 +264,8 @@ class DeviceInfo:
     sw_version: str
     protocol_version: int
     output: str
+    #: The IANA time zone of alarm times; ``None`` for devices without alarms.
+    timezone: str | None = None
 
     @classmethod
     def from_dict(cls, data: Any) -> Self:
@@ -180,9 +280,27 @@ class DeviceInfo:
                 sw_version=str(data["sw_version"]),
                 protocol_version=int(data["protocol_version"]),
                 output=str(data.get("output", "")),
+                timezone=str(data["timezone"]) if data.get("timezone") else None,
             )
         except (KeyError, TypeError, ValueError) as err:
             raise DaybreakError(f"malformed info from the device: {err}") from err
+
+
+def _validated(event: str, payload: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Refuse locally what the device would refuse; return ``payload`` unchanged."""
+    try:
+        validate_command(event, payload)
+    except ProtocolError as err:
+        raise DaybreakCommandError(err.code, err.message) from None
+    return payload
+
+
+def _alarm_fields(**fields: Any) -> dict[str, Any]:
+    """The alarm fields that were given (``weekdays`` as a list, as the protocol wants)."""
+    payload = {key: value for key, value in fields.items() if value is not None}
+    if "weekdays" in payload:
+        payload["weekdays"] = list(payload["weekdays"])
+    return payload
 
 
 class DaybreakClient:
@@ -425,13 +543,77 @@ class DaybreakClient:
         """Stop a running sunrise; the light holds the level it reached."""
         return await self._command(EVENT_STOP_SUNRISE, None)
 
+    # -- alarms -------------------------------------------------------------------
+
+    async def list_alarms(self) -> list[Alarm]:
+        """Read the alarms stored on the device."""
+        return await self._alarm_command(EVENT_LIST_ALARMS, None)
+
+    async def create_alarm(
+        self,
+        time: str,
+        *,
+        weekdays: Iterable[int] | None = None,
+        enabled: bool | None = None,
+        duration: float | None = None,
+        target_brightness: float | None = None,
+        curve: Curve | None = None,
+    ) -> list[Alarm]:
+        """Add an alarm (wake time ``HH:MM``); omitted values take the device's defaults.
+
+        Returns all alarms; the device refuses a 21st with ``limit_reached``.
+        """
+        payload = _alarm_fields(
+            time=time,
+            weekdays=weekdays,
+            enabled=enabled,
+            duration=duration,
+            target_brightness=target_brightness,
+            curve=curve,
+        )
+        return await self._alarm_command(EVENT_CREATE_ALARM, payload)
+
+    async def update_alarm(
+        self,
+        alarm_id: str,
+        *,
+        time: str | None = None,
+        weekdays: Iterable[int] | None = None,
+        enabled: bool | None = None,
+        duration: float | None = None,
+        target_brightness: float | None = None,
+        curve: Curve | None = None,
+    ) -> list[Alarm]:
+        """Change the given fields of an alarm (at least one); returns all alarms."""
+        payload = {"id": alarm_id} | _alarm_fields(
+            time=time,
+            weekdays=weekdays,
+            enabled=enabled,
+            duration=duration,
+            target_brightness=target_brightness,
+            curve=curve,
+        )
+        return await self._alarm_command(EVENT_UPDATE_ALARM, payload)
+
+    async def delete_alarm(self, alarm_id: str) -> list[Alarm]:
+        """Remove an alarm (a sunrise it started goes on); returns the remaining alarms."""
+        return await self._alarm_command(EVENT_DELETE_ALARM, {"id": alarm_id})
+
+    async def skip_next_alarm(self, alarm_id: str, skip: bool = True) -> list[Alarm]:
+        """Skip the alarm's next occurrence (``skip=False`` cancels that); returns all alarms."""
+        return await self._alarm_command(EVENT_SKIP_ALARM, {"id": alarm_id, "skip": skip})
+
     # -- internals ----------------------------------------------------------------
 
+    async def _alarm_command(self, event: str, payload: dict[str, Any] | None) -> list[Alarm]:
+        """Send an alarm command; update the state from the ack and return the alarms."""
+        ack = await self._call(event, _validated(event, payload))
+        alarms = _alarms(ack.get("alarms"))
+        self._set_state(DaybreakState.from_dict(ack.get("state")))
+        return alarms
+
     async def _command(self, event: str, payload: dict[str, Any] | None) -> DaybreakState:
-        try:
-            validate_command(event, payload)  # refuse locally what the device would refuse
-        except ProtocolError as err:
-            raise DaybreakCommandError(err.code, err.message) from None
+        payload = _validated(event, payload)
         return self._set_state(
             DaybreakState.from_dict((await self._call(event, payload)).get("state"))
         )

@@ -21,6 +21,7 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
     TextSelectorType,
 )
+from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 
 from .client import DaybreakAuthenticationError, DaybreakClient, DaybreakError, DeviceInfo
 from .const import (
@@ -55,6 +56,10 @@ class DaybreakConfigFlow(ConfigFlow, domain=DOMAIN):
     """Set up a Daybreak device: test the connection before creating the entry."""
 
     VERSION = 1
+
+    def __init__(self) -> None:
+        """Start with no discovered device."""
+        self._discovered: dict[str, Any] = {}
 
     async def _async_try(
         self, host: str, port: int, token: str, errors: dict[str, str]
@@ -98,6 +103,47 @@ class DaybreakConfigFlow(ConfigFlow, domain=DOMAIN):
             data_schema=self.add_suggested_values_to_schema(
                 _connection_schema({}), user_input or {}
             ),
+            errors=errors,
+        )
+
+    async def async_step_zeroconf(self, discovery_info: ZeroconfServiceInfo) -> ConfigFlowResult:
+        """A device advertised ``_daybreak._tcp``: TXT ``id`` is its device id."""
+        device_id = discovery_info.properties.get("id")
+        if not device_id:
+            return self.async_abort(reason="not_daybreak_device")
+        host = discovery_info.host
+        port = discovery_info.port or DEFAULT_PORT
+        await self.async_set_unique_id(str(device_id))
+        # A known device that moved: update its address (Home Assistant reloads the entry).
+        self._abort_if_unique_id_configured(updates={CONF_HOST: host, CONF_PORT: port})
+        name = discovery_info.name.removesuffix(f".{discovery_info.type}")
+        self._discovered = {CONF_HOST: host, CONF_PORT: port, "name": name}
+        self.context["title_placeholders"] = {"name": name}
+        return await self.async_step_zeroconf_confirm()
+
+    async def async_step_zeroconf_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the discovered device's token and check it."""
+        errors: dict[str, str] = {}
+        host, port = self._discovered[CONF_HOST], self._discovered[CONF_PORT]
+        if user_input is not None:
+            info = await self._async_try(host, port, user_input[CONF_TOKEN], errors)
+            if info is not None:
+                if info.device_id != self.unique_id:
+                    return self.async_abort(reason="wrong_device")
+                return self.async_create_entry(
+                    title=info.name,
+                    data={CONF_HOST: host, CONF_PORT: port, CONF_TOKEN: user_input[CONF_TOKEN]},
+                )
+        return self.async_show_form(
+            step_id="zeroconf_confirm",
+            data_schema=vol.Schema({vol.Required(CONF_TOKEN): TOKEN_SELECTOR}),
+            description_placeholders={
+                "name": self._discovered["name"],
+                "host": host,
+                "port": str(port),
+            },
             errors=errors,
         )
 
