@@ -435,6 +435,10 @@ def long_run_fuzz(
 
 @pytest.mark.slow
 @pytest.mark.timeout(max(120, LONG_RUN_EXAMPLES * len(LONG_RUN_HANDLERS) // 100))
+# The server's loop (another thread) draws from the global ``random`` (uvicorn's
+# WebSocket keepalive ping payload, every 20 s) while Hypothesis generates an example;
+# Hypothesis takes that for the strategy using ``random`` and warns.
+@pytest.mark.filterwarnings("ignore:Do not use the `random` module inside strategies")
 async def test_fuzz_long_run_every_handler_on_one_connection(
     connect, http: httpx.AsyncClient
 ) -> None:
