@@ -474,3 +474,22 @@ def test_sigterm_with_on_exit_off_turns_the_led_off(spawn, pwm: Path, tmp_path: 
     # The state is kept: the light was on at 200 when the server stopped.
     saved = json.loads((tmp_path / "state" / "state.json").read_text())
     assert (saved["on"], saved["level"], saved["ramp"]) == (True, 200.0, None)
+
+
+async def test_temp_files_left_by_an_interrupted_save_are_removed(
+    start_device, settings, caplog
+) -> None:
+    # A kill between mkstemp and rename leaves .state.json.XXXX.tmp; the state file
+    # itself is intact. The next start cleans up.
+    settings.state_dir.mkdir(parents=True)
+    stale = [settings.state_dir / f".state.json.abc{n}.tmp" for n in range(3)]
+    for path in stale:
+        path.write_text('{"half": ')
+    other = settings.state_dir / ".token.keep.tmp"  # not ours: left alone
+    other.write_text("x")
+    caplog.set_level(logging.INFO, logger="daybreak_device")
+    device = await start_device()
+    assert not any(path.exists() for path in stale)
+    assert other.exists()
+    assert "Removed 3 temporary file(s)" in caplog.text
+    assert device.server.controller.snapshot()["on"] is False

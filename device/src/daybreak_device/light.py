@@ -36,7 +36,7 @@ from .protocol import (
     TransitionStatePayload,
     apply_curve,
 )
-from .store import atomic_write_json, read_json_object
+from .store import atomic_write_json, read_json_object, remove_stale_temp_files
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -205,6 +205,8 @@ class LightController:
 
     async def start(self) -> None:
         """Load the saved state, drive the output to it and resume a saved ramp."""
+        if removed := await asyncio.to_thread(remove_stale_temp_files, self._state_file):
+            _LOGGER.info("Removed %d temporary file(s) left by an interrupted save", removed)
         saved = await asyncio.to_thread(_load_state, self._state_file)
         for key, (load, _dump) in self._persisted.items():
             load(saved.extra.get(key))

@@ -38,6 +38,20 @@ def atomic_write_text(path: Path, text: str, *, mode: int = 0o644) -> None:
         os.close(dir_fd)
 
 
+def remove_stale_temp_files(path: Path) -> int:
+    """Delete temp files a crash left from :func:`atomic_write_text` for ``path``.
+
+    A kill between ``mkstemp`` and ``rename`` leaves ``.NAME.*.tmp`` behind (the file
+    itself is intact). Call at startup, before anything writes ``path``; returns how
+    many were removed.
+    """
+    removed = 0
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):
+        stale.unlink(missing_ok=True)
+        removed += 1
+    return removed
+
+
 def atomic_write_json(path: Path, data: Any) -> None:
     """Write ``data`` as JSON to ``path`` atomically and durably."""
     atomic_write_text(path, json.dumps(data, indent=1, sort_keys=True) + "\n")
