@@ -295,9 +295,14 @@ def _validated(event: str, payload: dict[str, Any] | None) -> dict[str, Any] | N
     return payload
 
 
+def _given(**fields: Any) -> dict[str, Any]:
+    """The fields that were given (not ``None``): omitted ones take the device's defaults."""
+    return {key: value for key, value in fields.items() if value is not None}
+
+
 def _alarm_fields(**fields: Any) -> dict[str, Any]:
     """The alarm fields that were given (``weekdays`` as a list, as the protocol wants)."""
-    payload = {key: value for key, value in fields.items() if value is not None}
+    payload = _given(**fields)
     if "weekdays" in payload:
         payload["weekdays"] = list(payload["weekdays"])
     return payload
@@ -510,13 +515,7 @@ class DaybreakClient:
         transition: float | None = None,
     ) -> DaybreakState:
         """Turn on/off and/or set brightness (0-255), fading over ``transition`` seconds."""
-        payload: dict[str, Any] = {}
-        if on is not None:
-            payload["on"] = on
-        if brightness is not None:
-            payload["brightness"] = brightness
-        if transition is not None:
-            payload["transition"] = transition
+        payload = _given(on=on, brightness=brightness, transition=transition)
         return await self._command(EVENT_SET_LIGHT, payload)
 
     async def start_sunrise(
@@ -528,15 +527,12 @@ class DaybreakClient:
         curve: Curve | None = None,
     ) -> DaybreakState:
         """Start a sunrise on the device; omitted values take the device's defaults."""
-        payload: dict[str, Any] = {}
-        if duration is not None:
-            payload["duration"] = duration
-        if target_brightness is not None:
-            payload["target_brightness"] = target_brightness
-        if start_brightness is not None:
-            payload["start_brightness"] = start_brightness
-        if curve is not None:
-            payload["curve"] = curve
+        payload = _given(
+            duration=duration,
+            target_brightness=target_brightness,
+            start_brightness=start_brightness,
+            curve=curve,
+        )
         return await self._command(EVENT_START_SUNRISE, payload)
 
     async def stop_sunrise(self) -> DaybreakState:

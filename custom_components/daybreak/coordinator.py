@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import Event, HomeAssistant, callback
@@ -18,6 +21,23 @@ from .client import (
 from .const import DOMAIN, LOGGER
 
 type DaybreakConfigEntry = ConfigEntry[DaybreakCoordinator]
+
+
+@contextmanager
+def _translate_client_errors() -> Iterator[None]:
+    """Refused token → ConfigEntryAuthFailed; other client errors → UpdateFailed."""
+    try:
+        yield
+    except DaybreakAuthenticationError as err:
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN, translation_key="invalid_auth"
+        ) from err
+    except DaybreakError as err:
+        raise UpdateFailed(
+            translation_domain=DOMAIN,
+            translation_key="cannot_connect",
+            translation_placeholders={"error": str(err)},
+        ) from err
 
 
 class DaybreakCoordinator(DataUpdateCoordinator[DaybreakState]):
@@ -49,33 +69,13 @@ class DaybreakCoordinator(DataUpdateCoordinator[DaybreakState]):
 
     async def _async_setup(self) -> None:
         """Connect and read the device info (first refresh only)."""
-        try:
+        with _translate_client_errors():
             self.info = await self.client.connect()
-        except DaybreakAuthenticationError as err:
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN, translation_key="invalid_auth"
-            ) from err
-        except DaybreakError as err:
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="cannot_connect",
-                translation_placeholders={"error": str(err)},
-            ) from err
 
     async def _async_update_data(self) -> DaybreakState:
         """Read the state from the device (first refresh and explicit refreshes)."""
-        try:
+        with _translate_client_errors():
             return await self.client.get_state()
-        except DaybreakAuthenticationError as err:
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN, translation_key="invalid_auth"
-            ) from err
-        except DaybreakError as err:
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="cannot_connect",
-                translation_placeholders={"error": str(err)},
-            ) from err
 
     async def async_listen(self) -> None:
         """Follow the device until unload: pushed states, disconnects and reconnects."""
