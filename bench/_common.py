@@ -11,7 +11,6 @@ import math
 import os
 import platform
 import shlex
-import shutil
 import signal
 import socket
 import subprocess
@@ -23,28 +22,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+from _meta import git_revision
 
 DEVICE_EXE = Path(sys.executable).parent / "daybreak-device"
 TOKEN = "bench-token-0123456789"  # noqa: S105 - a bench token on loopback
-
-
-def git_revision() -> str:
-    git = shutil.which("git")
-    if git is None:
-        return "unknown (no git)"
-    try:
-        rev = subprocess.run(
-            [git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            [git, "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return f"{rev}{' (uncommitted changes)' if dirty else ''}"
 
 
 def cpu_model() -> str:

@@ -34,9 +34,7 @@ import logging
 import os
 import platform
 import shlex
-import shutil
 import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -46,6 +44,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from unittest.mock import patch
+
+from _meta import git_revision
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # custom_components.daybreak, as Home Assistant loads it
@@ -291,28 +291,6 @@ class _Uvicorn(uvicorn.Server):
 
 
 # -- main -----------------------------------------------------------------------------
-
-
-def git_revision() -> str:
-    git = shutil.which("git")
-    if git is None:
-        return "unknown (no git)"
-    try:
-        rev = subprocess.run(
-            [git, "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            [git, "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return f"{rev}{' (uncommitted changes)' if dirty else ''}"
 
 
 async def run(calls: int) -> None:

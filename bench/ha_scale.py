@@ -41,7 +41,6 @@ import logging
 import os
 import platform
 import shlex
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -52,6 +51,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from unittest.mock import patch
+
+from _meta import git_revision
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # custom_components.daybreak, as Home Assistant loads it
@@ -299,28 +300,6 @@ def run_worker(devices: int, calls: int, *, trace: bool = False) -> dict[str, An
         raise SystemExit(f"worker {shlex.join(command[1:])} failed (exit {done.returncode})")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
-
-
-def git_revision() -> str:
-    git = shutil.which("git")
-    if git is None:
-        return "unknown (no git)"
-    try:
-        rev = subprocess.run(
-            [git, "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            [git, "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return f"{rev}{' (uncommitted changes)' if dirty else ''}"
 
 
 def report(one: dict[str, Any], many: dict[str, Any], split: dict[str, Any] | None) -> None:

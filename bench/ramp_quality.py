@@ -26,8 +26,6 @@ import math
 import os
 import platform
 import shlex
-import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,6 +34,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from _meta import git_revision
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
 from daybreak_device.dimming import Dimmer, luminance_to_lightness
@@ -399,25 +398,6 @@ async def run_timing() -> None:
 
 
 # -- main -----------------------------------------------------------------------------
-
-
-def git_revision() -> str:
-    git = shutil.which("git")
-    if git is None:
-        return "unknown (no git)"
-    try:
-        rev = subprocess.run(
-            [git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            [git, "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return f"{rev}{' (uncommitted changes)' if dirty else ''}"
 
 
 def main() -> int:
