@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from homeassistant.core import HomeAssistant, State
 
 from daybreak_device.server import CLIENTS_ROOM
 
@@ -56,3 +57,18 @@ def info_records(caplog: pytest.LogCaptureFixture, text: str) -> list[logging.Lo
         and record.levelno == logging.INFO
         and text in record.getMessage()
     ]
+
+
+ENTITY_ID = "light.bedroom"  # the light of the "Bedroom" test device
+
+
+async def wait_for_state(
+    hass: HomeAssistant, predicate: Callable[[State], bool], timeout: float = 5.0
+) -> State:
+    """Wait until the light's HA state satisfies ``predicate``; return it."""
+    async with asyncio.timeout(timeout):
+        while True:
+            state = hass.states.get(ENTITY_ID)
+            if state is not None and predicate(state):
+                return state
+            await asyncio.sleep(0.02)

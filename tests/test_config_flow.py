@@ -23,10 +23,9 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.daybreak.const import CONF_SUNRISE_CURVE, CONF_SUNRISE_DURATION, DOMAIN
 
-from .common import connected_clients, free_port, wait_for
+from .common import ENTITY_ID, connected_clients, free_port, wait_for
 from .conftest import TOKEN, Device
 
-ENTITY_ID = "light.bedroom"
 NEW_TOKEN = "rotated-token-9876543210"  # noqa: S105 - a test token
 StartDevice = Callable[..., Awaitable[Device]]
 

@@ -22,10 +22,9 @@ from custom_components.daybreak.client import (
 )
 from custom_components.daybreak.const import DOMAIN, EFFECT_SUNRISE
 
-from .common import LOGGER_NAME, connected_clients, info_records, wait_for
+from .common import ENTITY_ID, LOGGER_NAME, connected_clients, info_records, wait_for
 from .conftest import TOKEN, Device
 
-ENTITY_ID = "light.bedroom"
 NEW_TOKEN = "a-new-token-on-the-device"  # noqa: S105 - a test token
 
 

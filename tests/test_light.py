@@ -45,23 +45,10 @@ from custom_components.daybreak.const import (
 from daybreak_device.dimming import Dimmer
 from daybreak_device.server import MODEL
 
-from .common import wait_for
+from .common import ENTITY_ID, wait_for, wait_for_state
 from .conftest import TOKEN, Device
 
-ENTITY_ID = "light.bedroom"
 DUTY = Dimmer().duty
-
-
-async def wait_for_state(
-    hass: HomeAssistant, predicate: Callable[[State], bool], timeout: float = 5.0
-) -> State:
-    """Wait until the light's HA state satisfies ``predicate``."""
-    async with asyncio.timeout(timeout):
-        while True:
-            state = hass.states.get(ENTITY_ID)
-            if state is not None and predicate(state):
-                return state
-            await asyncio.sleep(0.02)
 
 
 async def turn_on(hass: HomeAssistant, **data: Any) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from typing import Any
 from unittest.mock import AsyncMock, patch
 
@@ -19,7 +18,7 @@ from homeassistant.const import (
     STATE_ON,
     STATE_UNAVAILABLE,
 )
-from homeassistant.core import HomeAssistant, State
+from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.entity_component import EntityComponent
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -36,21 +35,8 @@ from custom_components.daybreak.const import (
 from custom_components.daybreak.light import DaybreakLight
 from daybreak_device.dimming import Dimmer
 
-from .common import wait_for
+from .common import ENTITY_ID, wait_for, wait_for_state
 from .conftest import TOKEN, Device
-
-ENTITY_ID = "light.bedroom"
-
-
-async def wait_for_state(
-    hass: HomeAssistant, predicate: Callable[[State], bool], timeout: float = 5.0
-) -> State:
-    async with asyncio.timeout(timeout):
-        while True:
-            state = hass.states.get(ENTITY_ID)
-            if state is not None and predicate(state):
-                return state
-            await asyncio.sleep(0.02)
 
 
 async def start_sunrise(hass: HomeAssistant, **data: Any) -> None:
