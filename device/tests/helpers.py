@@ -71,3 +71,20 @@ class Client:
                         return state
                 self.changed.clear()
                 await self.changed.wait()
+
+
+def steady(level: float, *, on: bool = True) -> dict[str, Any]:
+    """The state of a light resting at ``level`` (no ramp running)."""
+    return {
+        "on": on,
+        "brightness": round(level),
+        "level": float(level),
+        "sunrise": None,
+        "transition": None,
+        "next_sunrise": None,
+    }
+
+
+def invalid(message: str) -> dict[str, Any]:
+    """A failed ack/response with ``invalid_payload`` and ``message``."""
+    return {"ok": False, "error": {"code": "invalid_payload", "message": message}}

@@ -15,7 +15,7 @@ from daybreak_device import __version__
 from daybreak_device.alarms import local_timezone, zone_name
 from daybreak_device.dimming import Dimmer
 from daybreak_device.server import MODEL
-from helpers import TOKEN, Client, Device
+from helpers import TOKEN, Client, Device, invalid, steady
 
 OFF = {
     "on": False,
@@ -44,21 +44,6 @@ TOO_LARGE = {
     "error": {"code": "payload_too_large", "message": "body is over 4096 bytes"},
 }
 BAD_JSON = {"ok": False, "error": {"code": "invalid_payload", "message": "body is not valid JSON"}}
-
-
-def steady(level: float, *, on: bool = True) -> dict[str, Any]:
-    return {
-        "on": on,
-        "brightness": round(level),
-        "level": float(level),
-        "sunrise": None,
-        "transition": None,
-        "next_sunrise": None,
-    }
-
-
-def invalid(message: str) -> dict[str, Any]:
-    return {"ok": False, "error": {"code": "invalid_payload", "message": message}}
 
 
 async def fingerprint(http: httpx.AsyncClient, device: Device) -> tuple[Any, ...]:

@@ -16,7 +16,7 @@ from daybreak_device import __version__
 from daybreak_device.alarms import local_timezone, zone_name
 from daybreak_device.dimming import Dimmer
 from daybreak_device.server import MAX_FRAME_BYTES, MODEL
-from helpers import TOKEN, Client, Device
+from helpers import TOKEN, Client, Device, invalid, steady
 
 OFF = {
     "on": False,
@@ -28,22 +28,6 @@ OFF = {
 }
 DIMMER = Dimmer()  # the default settings' dimming curve (CIE L*)
 COMMAND_EVENTS = ["light.set", "sunrise.start", "sunrise.stop", "state.get", "info.get"]
-
-
-def steady(level: float, *, on: bool = True) -> dict[str, Any]:
-    """The state of a light resting at ``level`` (no ramp running)."""
-    return {
-        "on": on,
-        "brightness": round(level),
-        "level": float(level),
-        "sunrise": None,
-        "transition": None,
-        "next_sunrise": None,
-    }
-
-
-def invalid(message: str) -> dict[str, Any]:
-    return {"ok": False, "error": {"code": "invalid_payload", "message": message}}
 
 
 def not_a_number(key: str, low: int, high: int, value: Any) -> str:
