@@ -8,10 +8,11 @@ the same event loop, with ``socket_enabled``).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import re
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from unittest.mock import AsyncMock, patch
 
@@ -82,12 +83,18 @@ async def test_connect_reads_info_and_state(device: Device, session: aiohttp.Cli
             protocol_version=PROTOCOL_VERSION,
             output=device.server.info()["output"],
             timezone=device.server.info()["timezone"],
+            uptime=info.uptime,
         )
         assert info.timezone
+        assert info.uptime is not None
+        assert 0 <= info.uptime < 60
         assert client.state == DaybreakState(
             on=False, brightness=0, level=0.0, sunrise=None, transition=None
         )
-        assert await client.get_info() == info
+        again = await client.get_info()
+        assert again == dataclasses.replace(info, uptime=again.uptime)
+        assert again.uptime is not None
+        assert again.uptime >= info.uptime
         assert await client.get_state() == client.state
     finally:
         await client.close()
@@ -381,18 +388,27 @@ async def test_progress_is_pushed_during_a_transition(
     assert len({b for b in levels if 0 < b < 255}) >= 2  # pushed every 0.2 s (fixture)
 
 
-async def test_heartbeat_sets_uptime(start_device: Any, session: aiohttp.ClientSession) -> None:
+async def test_uptime_comes_with_the_info_and_each_heartbeat(
+    start_device: Any, session: aiohttp.ClientSession
+) -> None:
     device = await start_device(heartbeat_interval=0.1)
-    async with make_client(device, session) as client:
-        assert client.uptime is None
-        await wait_for(lambda: client.uptime is not None)
+    client = make_client(device, session)
+    assert client.uptime is None
+    assert client.started_at is None
+    async with client:
         assert client.uptime is not None
-        assert client.uptime > 0
+        assert 0 < client.uptime < 60
+        started_at = client.started_at
+        client.started_at = None
+        await wait_for(lambda: client.started_at is not None)  # a heartbeat came
+        assert started_at is not None
+        assert abs(client.started_at - started_at) < timedelta(seconds=1)
 
 
 async def test_malformed_pushes_are_ignored(
-    device: Device, session: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+    start_device: Any, session: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
 ) -> None:
+    device = await start_device(heartbeat_interval=3600)  # only the heartbeats sent below
     received: list[DaybreakState] = []
     async with make_client(device, session) as client:
         client.on_state(received.append)
@@ -411,14 +427,16 @@ async def test_malformed_pushes_are_ignored(
             },
         ):
             await device.server.sio.emit("state", payload)
+        started_at = client.started_at
         await device.server.sio.emit("heartbeat", {"uptime": "long"})
+        await device.server.sio.emit("heartbeat", {"uptime": True})
         await device.server.sio.emit("heartbeat", "beat")
         # A good push after them still arrives, so the bad ones were seen and dropped.
         await device.server.controller.set_light({"brightness": 33})
         await wait_for(lambda: bool(received))
         assert [s.brightness for s in received] == [33]
         assert state is not None
-        assert client.uptime is None
+        assert client.started_at == started_at
         assert client.connected
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 6

@@ -55,6 +55,9 @@ async def test_diagnostics(
 ) -> None:
     coordinator = init_integration.runtime_data
     await device.server.controller.set_light({"on": True, "brightness": 128})
+    await coordinator.client.create_alarm(
+        "06:30", alarm_id="workdays", weekdays=[0, 1, 2, 3, 4], enabled=False, duration=900
+    )
     await wait_for(lambda: hass.states.get("light.bedroom").attributes.get(ATTR_BRIGHTNESS) == 128)
     await wait_for(lambda: coordinator.client.uptime is not None)  # a heartbeat came
 
@@ -66,11 +69,13 @@ async def test_diagnostics(
     assert diagnostics["device"]["device_id"] == FIXED_DEVICE_ID
     assert diagnostics["device"]["sw_version"] == device_version
     assert diagnostics["connected"] is True
+    assert [alarm["id"] for alarm in diagnostics["alarms"]] == ["workdays"]
     assert diagnostics == snapshot(
         matcher=path_type(
             {
                 "entry.data.port": (int,),
                 "device.sw_version": (str,),
+                "device.uptime": (float,),
                 "uptime": (float,),
             }
         )

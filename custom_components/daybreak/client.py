@@ -18,9 +18,10 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from time import perf_counter
 from types import TracebackType
 from typing import Any, Self
 
@@ -28,6 +29,8 @@ import aiohttp
 import socketio
 
 from .protocol import (
+    DEVICE_EVENTS,
+    EVENT_ALARMS,
     EVENT_CREATE_ALARM,
     EVENT_DELETE_ALARM,
     EVENT_GET_INFO,
@@ -54,6 +57,7 @@ __all__ = [
     "DaybreakCommandError",
     "DaybreakConnectionError",
     "DaybreakError",
+    "DaybreakEvent",
     "DaybreakState",
     "DeviceInfo",
     "NextSunrise",
@@ -108,10 +112,13 @@ class Sunrise:
     target_brightness: float
     progress: float
     curve: str
+    #: The alarm that started it; ``None`` for a sunrise started by a command.
+    alarm_id: str | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Self:
         """Build from the protocol's ``sunrise`` object."""
+        alarm_id = data.get("alarm_id")
         return cls(
             started_at=_time(data, "started_at"),
             ends_at=_time(data, "ends_at"),
@@ -120,6 +127,7 @@ class Sunrise:
             target_brightness=_number(data, "target_brightness"),
             progress=_number(data, "progress"),
             curve=str(data["curve"]),
+            alarm_id=None if alarm_id is None else str(alarm_id),
         )
 
 
@@ -223,6 +231,41 @@ def _alarms(data: Any) -> list[Alarm]:
 
 
 @dataclass(frozen=True, slots=True)
+class DaybreakEvent:
+    """A one-off event the device pushed: a sunrise started, finished or was cancelled.
+
+    Or an alarm fired. ``type`` is the protocol's event name with ``_`` for ``.``
+    (``sunrise_started``, ``sunrise_finished``, ``sunrise_cancelled``, ``alarm_fired``);
+    ``data`` is the rest of the payload (e.g. ``target_brightness``, ``wake_at``).
+    """
+
+    type: str
+    time: datetime
+    alarm_id: str | None
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, event: str, data: Any) -> Self:
+        """Build from a pushed event; raise ``DaybreakError`` if it is malformed."""
+        try:
+            if not isinstance(data, dict):
+                raise TypeError("not an event object")
+            alarm_id = data.get("alarm_id")
+            return cls(
+                type=event.replace(".", "_"),
+                time=_time(data, "time"),
+                alarm_id=None if alarm_id is None else str(alarm_id),
+                data={k: v for k, v in data.items() if k not in ("time", "alarm_id")},
+            )
+        except (KeyError, TypeError, ValueError) as err:
+            raise DaybreakError(f"malformed {event} event from the device: {err}") from err
+
+
+#: The types of :class:`DaybreakEvent`.
+EVENT_TYPES: tuple[str, ...] = tuple(event.replace(".", "_") for event in DEVICE_EVENTS)
+
+
+@dataclass(frozen=True, slots=True)
 class DaybreakState:
     """The light's state: ``brightness`` is the current level on the 0-255 scale."""
 
@@ -266,6 +309,8 @@ class DeviceInfo:
     output: str
     #: The IANA time zone of alarm times; ``None`` for devices without alarms.
     timezone: str | None = None
+    #: Seconds the device server had been running when the info was read.
+    uptime: float | None = None
 
     @classmethod
     def from_dict(cls, data: Any) -> Self:
@@ -281,6 +326,7 @@ class DeviceInfo:
                 protocol_version=int(data["protocol_version"]),
                 output=str(data.get("output", "")),
                 timezone=str(data["timezone"]) if data.get("timezone") else None,
+                uptime=None if data.get("uptime") is None else _number(data, "uptime"),
             )
         except (KeyError, TypeError, ValueError) as err:
             raise DaybreakError(f"malformed info from the device: {err}") from err
@@ -315,7 +361,9 @@ class DaybreakClient:
     :meth:`run` then keeps it up until :meth:`close`, reconnecting with exponential
     backoff (and raising :class:`DaybreakAuthenticationError` if the device stops
     accepting the token). Pushed ``state`` events update :attr:`state` and call the
-    ``on_state`` callbacks; connection changes call the ``on_connection`` callbacks.
+    ``on_state`` callbacks, pushed ``alarms`` update :attr:`alarms` and call the
+    ``on_alarms`` callbacks, one-off events call the ``on_event`` callbacks, and
+    connection changes call the ``on_connection`` callbacks.
     """
 
     def __init__(
@@ -347,8 +395,12 @@ class DaybreakClient:
         self._refused: Any = None
         self.state: DaybreakState | None = None
         self.info: DeviceInfo | None = None
-        self.uptime: float | None = None
+        self.alarms: list[Alarm] = []
+        #: When the device server started (from its uptime), ``None`` until known.
+        self.started_at: datetime | None = None
         self._state_callbacks: list[Callable[[DaybreakState], None]] = []
+        self._alarms_callbacks: list[Callable[[list[Alarm]], None]] = []
+        self._event_callbacks: list[Callable[[DaybreakEvent], None]] = []
         self._connection_callbacks: list[Callable[[bool], None]] = []
 
     @property
@@ -356,6 +408,13 @@ class DaybreakClient:
         """The device's base URL."""
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
+
+    @property
+    def uptime(self) -> float | None:
+        """Seconds the device server has been running, ``None`` until known."""
+        if self.started_at is None:
+            return None
+        return (datetime.now(UTC) - self.started_at).total_seconds()
 
     @property
     def connected(self) -> bool:
@@ -368,6 +427,16 @@ class DaybreakClient:
         """Call ``callback(state)`` on every state the device pushes; returns an unsubscriber."""
         self._state_callbacks.append(callback)
         return lambda: self._state_callbacks.remove(callback)
+
+    def on_alarms(self, callback: Callable[[list[Alarm]], None]) -> Callable[[], None]:
+        """Call ``callback(alarms)`` when the device's alarms change; returns an unsubscriber."""
+        self._alarms_callbacks.append(callback)
+        return lambda: self._alarms_callbacks.remove(callback)
+
+    def on_event(self, callback: Callable[[DaybreakEvent], None]) -> Callable[[], None]:
+        """Call ``callback(event)`` on every one-off event the device pushes."""
+        self._event_callbacks.append(callback)
+        return lambda: self._event_callbacks.remove(callback)
 
     def on_connection(self, callback: Callable[[bool], None]) -> Callable[[], None]:
         """Call ``callback(connected)`` when :meth:`run` loses or regains the device."""
@@ -393,6 +462,9 @@ class DaybreakClient:
         sio.on("disconnect", self._on_disconnect)
         sio.on(EVENT_STATE, self._on_state)
         sio.on(EVENT_HEARTBEAT, self._on_heartbeat)
+        sio.on(EVENT_ALARMS, self._on_alarms)
+        for event in DEVICE_EVENTS:
+            sio.on(event, self._event_handler(event))
         self._sio = sio
         try:
             # wait_timeout does not cover the WebSocket handshake: a hung device (its
@@ -417,10 +489,11 @@ class DaybreakClient:
             await self._disconnect(sio)
             raise DaybreakConnectionError("the client was closed while connecting")
         try:
-            info = DeviceInfo.from_dict((await self._call(EVENT_GET_INFO)).get("info"))
+            info = self._set_info((await self._call(EVENT_GET_INFO)).get("info"))
             self._set_state(
                 DaybreakState.from_dict((await self._call(EVENT_GET_STATE)).get("state"))
             )
+            self._set_alarms(_alarms((await self._call(EVENT_LIST_ALARMS)).get("alarms")))
         except BaseException:
             await self._drop_connection()
             raise
@@ -431,7 +504,6 @@ class DaybreakClient:
                 info.protocol_version,
                 PROTOCOL_VERSION,
             )
-        self.info = info
         return info
 
     async def run(self) -> None:
@@ -504,8 +576,15 @@ class DaybreakClient:
 
     async def get_info(self) -> DeviceInfo:
         """Read the device info."""
-        self.info = DeviceInfo.from_dict((await self._call(EVENT_GET_INFO)).get("info"))
-        return self.info
+        return self._set_info((await self._call(EVENT_GET_INFO)).get("info"))
+
+    async def ping(self) -> float:
+        """Measure the round-trip time of a request (``info.get``), in seconds."""
+        start = perf_counter()
+        ack = await self._call(EVENT_GET_INFO)
+        elapsed = perf_counter() - start
+        self._set_info(ack.get("info"))
+        return elapsed
 
     async def set_light(
         self,
@@ -549,6 +628,7 @@ class DaybreakClient:
         self,
         time: str,
         *,
+        alarm_id: str | None = None,
         weekdays: Iterable[int] | None = None,
         enabled: bool | None = None,
         duration: float | None = None,
@@ -557,9 +637,12 @@ class DaybreakClient:
     ) -> list[Alarm]:
         """Add an alarm (wake time ``HH:MM``); omitted values take the device's defaults.
 
-        Returns all alarms; the device refuses a 21st with ``limit_reached``.
+        ``alarm_id`` chooses its id (refused with ``conflict`` when taken); without it
+        the device makes one up. Returns all alarms; the device refuses a 21st with
+        ``limit_reached``.
         """
         payload = _alarm_fields(
+            id=alarm_id,
             time=time,
             weekdays=weekdays,
             enabled=enabled,
@@ -606,6 +689,7 @@ class DaybreakClient:
         ack = await self._call(event, _validated(event, payload))
         alarms = _alarms(ack.get("alarms"))
         self._set_state(DaybreakState.from_dict(ack.get("state")))
+        self._set_alarms(alarms)
         return alarms
 
     async def _command(self, event: str, payload: dict[str, Any] | None) -> DaybreakState:
@@ -641,6 +725,23 @@ class DaybreakClient:
         for callback in list(self._state_callbacks):
             callback(state)
         return state
+
+    def _set_info(self, data: Any) -> DeviceInfo:
+        info = DeviceInfo.from_dict(data)
+        self.info = info
+        if info.uptime is not None:
+            self._set_uptime(info.uptime)
+        return info
+
+    def _set_uptime(self, uptime: float) -> None:
+        self.started_at = datetime.now(UTC) - timedelta(seconds=uptime)
+
+    def _set_alarms(self, alarms: list[Alarm]) -> None:
+        if alarms == self.alarms:
+            return
+        self.alarms = alarms
+        for callback in list(self._alarms_callbacks):
+            callback(alarms)
 
     def _notify_connection(self, connected: bool) -> None:
         for callback in list(self._connection_callbacks):
@@ -686,5 +787,28 @@ class DaybreakClient:
         self._set_state(state)
 
     async def _on_heartbeat(self, data: Any) -> None:
-        if isinstance(data, dict) and isinstance(data.get("uptime"), int | float):
-            self.uptime = float(data["uptime"])
+        uptime = data.get("uptime") if isinstance(data, dict) else None
+        if isinstance(uptime, int | float) and not isinstance(uptime, bool):
+            self._set_uptime(float(uptime))
+
+    async def _on_alarms(self, data: Any) -> None:
+        try:
+            alarms = _alarms(data.get("alarms") if isinstance(data, dict) else None)
+        except DaybreakError:
+            _LOGGER.warning("Ignoring a malformed alarm list from %s: %.200r", self.url, data)
+            return
+        self._set_alarms(alarms)
+
+    def _event_handler(self, event: str) -> Callable[[Any], Awaitable[None]]:
+        async def handler(data: Any = None) -> None:
+            try:
+                parsed = DaybreakEvent.from_dict(event, data)
+            except DaybreakError:
+                _LOGGER.warning(
+                    "Ignoring a malformed %s event from %s: %.200r", event, self.url, data
+                )
+                return
+            for callback in list(self._event_callbacks):
+                callback(parsed)
+
+        return handler

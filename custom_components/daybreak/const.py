@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 from typing import Final
 
-from .protocol import CURVES, DEFAULT_SUNRISE_DURATION
+from .protocol import CURVES, DEFAULT_SUNRISE_DURATION, PROTOCOL_VERSION
 
 DOMAIN: Final = "daybreak"
 LOGGER = logging.getLogger(__package__)
 MANUFACTURER: Final = "Daybreak"
 DEFAULT_PORT: Final = 8080
+#: Devices speaking an older protocol work, without alarm pushes and events, and get a
+#: repair issue telling the user to update them.
+REQUIRED_PROTOCOL_VERSION: Final = PROTOCOL_VERSION
 
 CONF_SUNRISE_DURATION: Final = "sunrise_duration"  # options: minutes
 CONF_SUNRISE_CURVE: Final = "sunrise_curve"
@@ -21,6 +24,14 @@ EFFECT_SUNRISE: Final = "Sunrise"
 
 SERVICE_START_SUNRISE: Final = "start_sunrise"
 SERVICE_STOP_SUNRISE: Final = "stop_sunrise"
+SERVICE_SET_ALARM: Final = "set_alarm"
+SERVICE_DELETE_ALARM: Final = "delete_alarm"
+ATTR_ALARM_ID: Final = "alarm_id"
+ATTR_TIME: Final = "time"
+ATTR_WEEKDAYS: Final = "weekdays"
+ATTR_ENABLED: Final = "enabled"
+#: HA's weekday names, Monday first: the protocol's weekdays 0-6.
+WEEKDAY_NAMES: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ATTR_DURATION: Final = "duration"
 ATTR_TARGET_BRIGHTNESS: Final = "target_brightness"
 ATTR_START_BRIGHTNESS: Final = "start_brightness"

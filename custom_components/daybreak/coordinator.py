@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
 from .client import (
+    Alarm,
     DaybreakAuthenticationError,
     DaybreakClient,
     DaybreakError,
+    DaybreakEvent,
     DaybreakState,
     DeviceInfo,
 )
-from .const import DOMAIN, LOGGER
+from .const import (
+    CONF_SUNRISE_CURVE,
+    CONF_SUNRISE_DURATION,
+    DEFAULT_SUNRISE_MINUTES,
+    DOMAIN,
+    LOGGER,
+    REQUIRED_PROTOCOL_VERSION,
+)
+from .protocol import Curve
 
 type DaybreakConfigEntry = ConfigEntry[DaybreakCoordinator]
 
@@ -48,6 +59,10 @@ class DaybreakCoordinator(DataUpdateCoordinator[DaybreakState]):
     connection up (the client reconnects with backoff), marks the entities
     unavailable while the device is gone (one info line in the log each way) and
     starts a reauth flow if the device stops accepting the token.
+
+    Besides the state (``data``) it holds the device's alarms (:attr:`alarms`, pushed
+    by the device too) and hands the device's one-off events to the listeners added
+    with :meth:`async_add_event_listener`.
     """
 
     config_entry: DaybreakConfigEntry
@@ -66,11 +81,50 @@ class DaybreakCoordinator(DataUpdateCoordinator[DaybreakState]):
             always_update=False,
         )
         self.client = client
+        self._event_listeners: list[Callable[[DaybreakEvent], None]] = []
+
+    @property
+    def alarms(self) -> dict[str, Alarm]:
+        """The device's alarms by id, oldest first."""
+        return {alarm.id: alarm for alarm in self.client.alarms}
+
+    @property
+    def sunrise_minutes(self) -> int:
+        """The default sunrise duration in minutes (an option; the ``number`` entity sets it)."""
+        return int(self.config_entry.options.get(CONF_SUNRISE_DURATION, DEFAULT_SUNRISE_MINUTES))
+
+    @property
+    def sunrise_curve(self) -> Curve:
+        """The default sunrise curve (an option; the ``select`` entity sets it)."""
+        curve: Curve = self.config_entry.options.get(CONF_SUNRISE_CURVE, "linear")
+        return curve
+
+    @callback
+    def async_set_sunrise_defaults(
+        self, *, minutes: int | None = None, curve: Curve | None = None
+    ) -> None:
+        """Store new sunrise defaults in the entry options (no reload needed)."""
+        options = dict(self.config_entry.options)
+        if minutes is not None:
+            options[CONF_SUNRISE_DURATION] = minutes
+        if curve is not None:
+            options[CONF_SUNRISE_CURVE] = curve
+        self.hass.config_entries.async_update_entry(self.config_entry, options=options)
+        self.async_update_listeners()
+
+    @callback
+    def async_add_event_listener(
+        self, listener: Callable[[DaybreakEvent], None]
+    ) -> Callable[[], None]:
+        """Call ``listener(event)`` for each one-off event of the device; returns a remover."""
+        self._event_listeners.append(listener)
+        return lambda: self._event_listeners.remove(listener)
 
     async def _async_setup(self) -> None:
         """Connect and read the device info (first refresh only)."""
         with _translate_client_errors():
             self.info = await self.client.connect()
+        self._check_protocol_version()
 
     async def _async_update_data(self) -> DaybreakState:
         """Read the state from the device (first refresh and explicit refreshes)."""
@@ -81,6 +135,8 @@ class DaybreakCoordinator(DataUpdateCoordinator[DaybreakState]):
         """Follow the device until unload: pushed states, disconnects and reconnects."""
         unsubscribe = [
             self.client.on_state(self._handle_state),
+            self.client.on_alarms(self._handle_alarms),
+            self.client.on_event(self._handle_event),
             self.client.on_connection(self._handle_connection),
         ]
         # Not async_listen_once: its remover logs an error when called (on unload)
@@ -112,9 +168,45 @@ class DaybreakCoordinator(DataUpdateCoordinator[DaybreakState]):
         self.async_set_updated_data(state)
 
     @callback
+    def _handle_alarms(self, _alarms: list[Alarm]) -> None:
+        if self.last_update_success:
+            self.async_update_listeners()
+
+    @callback
+    def _handle_event(self, event: DaybreakEvent) -> None:
+        for listener in list(self._event_listeners):
+            listener(event)
+
+    @callback
+    def _check_protocol_version(self) -> None:
+        """Raise a repair issue while the device speaks an older protocol than needed."""
+        issue_id = f"outdated_protocol_{self.config_entry.entry_id}"
+        if self.info.protocol_version >= REQUIRED_PROTOCOL_VERSION:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            return
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="outdated_protocol",
+            translation_placeholders={
+                "name": self.config_entry.title,
+                "version": str(self.info.protocol_version),
+                "required": str(REQUIRED_PROTOCOL_VERSION),
+                "sw_version": self.info.sw_version,
+            },
+            learn_more_url="https://github.com/daybreak-light/daybreak#updating-the-device",
+        )
+
+    @callback
     def _handle_connection(self, connected: bool) -> None:
         if connected:
             LOGGER.info("Connection to %s is back", self.config_entry.title)
+            if self.client.info is not None:  # it may have been updated meanwhile
+                self.info = self.client.info
+                self._check_protocol_version()
             if self.client.state is not None:
                 self.async_set_updated_data(self.client.state)
             return

@@ -17,7 +17,7 @@ TO_REDACT = {CONF_TOKEN}
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: DaybreakConfigEntry
 ) -> dict[str, Any]:
-    """Return the entry (token redacted), the device info and the last state."""
+    """Return the entry (token redacted), the device info, the last state and the alarms."""
     coordinator = entry.runtime_data
     client = coordinator.client
     return {
@@ -29,4 +29,5 @@ async def async_get_config_entry_diagnostics(
         "connected": client.connected,
         "uptime": client.uptime,
         "state": asdict(coordinator.data) if coordinator.data is not None else None,
+        "alarms": [asdict(alarm) for alarm in client.alarms],
     }

@@ -12,9 +12,9 @@ from .const import DOMAIN
 from .entity import DaybreakEntity
 
 
-def daybreak_exception_handler[DaybreakEntityT: DaybreakEntity, **P](
-    func: Callable[Concatenate[DaybreakEntityT, P], Awaitable[Any]],
-) -> Callable[Concatenate[DaybreakEntityT, P], Coroutine[Any, Any, None]]:
+def daybreak_exception_handler[DaybreakEntityT: DaybreakEntity, **P, R](
+    func: Callable[Concatenate[DaybreakEntityT, P], Awaitable[R]],
+) -> Callable[Concatenate[DaybreakEntityT, P], Coroutine[Any, Any, R]]:
     """Turn client errors into translated ``HomeAssistantError``s.
 
     A connection error also marks the entities unavailable until the device is back.
@@ -22,9 +22,9 @@ def daybreak_exception_handler[DaybreakEntityT: DaybreakEntity, **P](
 
     # ``self`` positional-only: a method taking ``**kwargs`` could otherwise get a
     # keyword named "self" as well (mypy rejects the ParamSpec match without it).
-    async def handler(self: DaybreakEntityT, /, *args: P.args, **kwargs: P.kwargs) -> None:
+    async def handler(self: DaybreakEntityT, /, *args: P.args, **kwargs: P.kwargs) -> R:
         try:
-            await func(self, *args, **kwargs)
+            return await func(self, *args, **kwargs)
         except DaybreakConnectionError as err:
             self.coordinator.last_update_success = False
             self.coordinator.async_update_listeners()

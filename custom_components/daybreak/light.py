@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time as dt_time
 from typing import Any
 
 from homeassistant.components.light import (
@@ -11,19 +12,22 @@ from homeassistant.components.light import (
     LightEntity,
 )
 from homeassistant.components.light.const import ColorMode, LightEntityFeature
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, ServiceResponse
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import (
-    CONF_SUNRISE_CURVE,
-    CONF_SUNRISE_DURATION,
-    DEFAULT_SUNRISE_MINUTES,
-    EFFECT_SUNRISE,
-)
-from .coordinator import DaybreakConfigEntry, DaybreakCoordinator
+from .const import DOMAIN, EFFECT_SUNRISE, WEEKDAY_NAMES
+from .coordinator import DaybreakConfigEntry
 from .entity import DaybreakEntity
 from .helpers import daybreak_exception_handler
-from .protocol import BRIGHTNESS_MAX, SUNRISE_DURATION_MAX, SUNRISE_DURATION_MIN, Curve
+from .protocol import (
+    ALARM_DURATION_MAX,
+    ALARM_DURATION_MIN,
+    BRIGHTNESS_MAX,
+    SUNRISE_DURATION_MAX,
+    SUNRISE_DURATION_MIN,
+    Curve,
+)
 
 PARALLEL_UPDATES = 1
 
@@ -47,11 +51,6 @@ class DaybreakLight(DaybreakEntity, LightEntity):
     _attr_supported_features = LightEntityFeature.TRANSITION | LightEntityFeature.EFFECT
     _attr_effect_list = [EFFECT_SUNRISE]
 
-    def __init__(self, coordinator: DaybreakCoordinator) -> None:
-        """Create the light of the coordinator's device."""
-        super().__init__(coordinator)
-        self._attr_unique_id = coordinator.info.device_id
-
     @property
     def is_on(self) -> bool:
         """Whether the light is on (a running sunrise counts as on)."""
@@ -73,18 +72,14 @@ class DaybreakLight(DaybreakEntity, LightEntity):
         """Turn on, set brightness (with a device-side transition) or start a sunrise."""
         transition: float | None = kwargs.get(ATTR_TRANSITION)
         if kwargs.get(ATTR_EFFECT) == EFFECT_SUNRISE:
-            options = self.coordinator.config_entry.options
-            # HA's transition is in seconds, the options' default duration in minutes.
+            # HA's transition is in seconds, the default duration in minutes.
             duration = (
-                transition
-                if transition is not None
-                else 60 * options.get(CONF_SUNRISE_DURATION, DEFAULT_SUNRISE_MINUTES)
+                transition if transition is not None else 60.0 * self.coordinator.sunrise_minutes
             )
-            curve: Curve = options.get(CONF_SUNRISE_CURVE, "linear")
             await self.coordinator.client.start_sunrise(
                 duration=min(max(duration, SUNRISE_DURATION_MIN), SUNRISE_DURATION_MAX),
                 target_brightness=kwargs.get(ATTR_BRIGHTNESS, BRIGHTNESS_MAX),
-                curve=curve,
+                curve=self.coordinator.sunrise_curve,
             )
             return
         brightness: int | None = kwargs.get(ATTR_BRIGHTNESS)
@@ -108,17 +103,99 @@ class DaybreakLight(DaybreakEntity, LightEntity):
         curve: Curve | None = None,
     ) -> None:
         """``daybreak.start_sunrise``: omitted values come from the options."""
-        options = self.coordinator.config_entry.options
-        if duration is None:
-            duration = 60.0 * options.get(CONF_SUNRISE_DURATION, DEFAULT_SUNRISE_MINUTES)
         await self.coordinator.client.start_sunrise(
-            duration=duration,
+            duration=60.0 * self.coordinator.sunrise_minutes if duration is None else duration,
             target_brightness=target_brightness,
             start_brightness=start_brightness,
-            curve=curve or options.get(CONF_SUNRISE_CURVE, "linear"),
+            curve=curve or self.coordinator.sunrise_curve,
         )
 
     @daybreak_exception_handler
     async def async_stop_sunrise(self) -> None:
         """``daybreak.stop_sunrise``: hold the level the sunrise reached."""
         await self.coordinator.client.stop_sunrise()
+
+    @daybreak_exception_handler
+    async def async_set_alarm(
+        self,
+        *,
+        alarm_id: str | None = None,
+        time: dt_time | None = None,
+        weekdays: list[str] | None = None,
+        duration: float | None = None,
+        target_brightness: float | None = None,
+        curve: Curve | None = None,
+        enabled: bool | None = None,
+    ) -> ServiceResponse:
+        """``daybreak.set_alarm``: update the alarm ``alarm_id``, or create it.
+
+        Without ``alarm_id``, or with one the device does not have, a new alarm is
+        created (then ``time`` is needed); omitted values take the defaults (duration
+        and curve from the options). Returns the alarm's id and next sunrise.
+        """
+        coordinator = self.coordinator
+        client = coordinator.client
+        wake = None if time is None else time.strftime("%H:%M")
+        days = None if weekdays is None else sorted({WEEKDAY_NAMES.index(d) for d in weekdays})
+        if alarm_id is not None and alarm_id in coordinator.alarms:
+            if all(
+                value is None for value in (wake, days, duration, target_brightness, curve, enabled)
+            ):
+                raise ServiceValidationError(
+                    translation_domain=DOMAIN,
+                    translation_key="nothing_to_change",
+                    translation_placeholders={"alarm_id": alarm_id},
+                )
+            alarms = await client.update_alarm(
+                alarm_id,
+                time=wake,
+                weekdays=days,
+                duration=duration,
+                target_brightness=target_brightness,
+                curve=curve,
+                enabled=enabled,
+            )
+        else:
+            if wake is None:
+                raise ServiceValidationError(
+                    translation_domain=DOMAIN,
+                    translation_key="time_required",
+                    translation_placeholders={"alarm_id": alarm_id or ""},
+                )
+            before = set(coordinator.alarms)
+            default = min(
+                max(60.0 * coordinator.sunrise_minutes, ALARM_DURATION_MIN), ALARM_DURATION_MAX
+            )
+            alarms = await client.create_alarm(
+                wake,
+                alarm_id=alarm_id,
+                weekdays=days,
+                duration=default if duration is None else duration,
+                target_brightness=target_brightness,
+                curve=curve or coordinator.sunrise_curve,
+                enabled=enabled,
+            )
+            if alarm_id is None:
+                alarm_id = next(alarm.id for alarm in alarms if alarm.id not in before)
+        alarm = next(alarm for alarm in alarms if alarm.id == alarm_id)
+        upcoming = alarm.next_sunrise
+        return {
+            "alarm_id": alarm.id,
+            "next_sunrise": None
+            if upcoming is None
+            else {
+                "starts_at": upcoming.starts_at.isoformat(),
+                "wake_at": upcoming.wake_at.isoformat(),
+            },
+        }
+
+    @daybreak_exception_handler
+    async def async_delete_alarm(self, alarm_id: str) -> None:
+        """``daybreak.delete_alarm``: remove the alarm (a sunrise it started goes on)."""
+        if alarm_id not in self.coordinator.alarms:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="alarm_not_found",
+                translation_placeholders={"alarm_id": alarm_id},
+            )
+        await self.coordinator.client.delete_alarm(alarm_id)

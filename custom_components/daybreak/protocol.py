@@ -28,11 +28,15 @@ __all__ = [
     "ALARM_DURATION_MAX",
     "ALARM_DURATION_MIN",
     "ALARM_ID_MAX_LENGTH",
+    "ALARM_ID_PATTERN",
     "BRIGHTNESS_MAX",
     "BRIGHTNESS_MIN",
     "COMMANDS",
     "CURVES",
     "DEFAULT_SUNRISE_DURATION",
+    "DEVICE_EVENTS",
+    "EVENT_ALARMS",
+    "EVENT_ALARM_FIRED",
     "EVENT_CREATE_ALARM",
     "EVENT_DELETE_ALARM",
     "EVENT_GET_ALARM",
@@ -45,6 +49,9 @@ __all__ = [
     "EVENT_START_SUNRISE",
     "EVENT_STATE",
     "EVENT_STOP_SUNRISE",
+    "EVENT_SUNRISE_CANCELLED",
+    "EVENT_SUNRISE_FINISHED",
+    "EVENT_SUNRISE_STARTED",
     "EVENT_UPDATE_ALARM",
     "MAX_ALARMS",
     "MAX_PAYLOAD_BYTES",
@@ -54,9 +61,11 @@ __all__ = [
     "TRANSITION_MAX",
     "WEEKDAYS",
     "Ack",
+    "AlarmFiredPayload",
     "AlarmIdCommand",
     "AlarmPayload",
     "AlarmSunrisePayload",
+    "AlarmsPayload",
     "CreateAlarmCommand",
     "Curve",
     "ErrorCode",
@@ -69,6 +78,7 @@ __all__ = [
     "SkipAlarmCommand",
     "StartSunriseCommand",
     "StatePayload",
+    "SunriseEventPayload",
     "SunriseStatePayload",
     "TransitionStatePayload",
     "UpdateAlarmCommand",
@@ -77,8 +87,11 @@ __all__ = [
     "validate_command",
 ]
 
-#: Bumped on every incompatible change; clients compare it with what they need.
-PROTOCOL_VERSION: Final = 1
+#: Bumped on every change a client may depend on; clients compare it with what they need.
+#: 1: light, sunrise, alarms. 2: the device pushes ``alarms`` and the sunrise/alarm
+#: events below, a sunrise carries its ``alarm_id``, ``alarm.create`` takes an ``id``
+#: and ``info`` has ``uptime``.
+PROTOCOL_VERSION: Final = 2
 
 # Events a client sends (each answered through the Socket.IO ack).
 EVENT_SET_LIGHT: Final = "light.set"
@@ -97,6 +110,23 @@ EVENT_SKIP_ALARM: Final = "alarm.skip_next"
 # Events the device pushes.
 EVENT_STATE: Final = "state"
 EVENT_HEARTBEAT: Final = "heartbeat"
+#: All alarms (:class:`AlarmsPayload`), on connect and whenever one changes, including
+#: when an alarm fires or its next occurrence moves on.
+EVENT_ALARMS: Final = "alarms"
+# Things that happen, pushed once when they happen (not replayed on connect): a sunrise
+# started (by a command or an alarm), ran to its end, or was cancelled (stopped, or
+# replaced by a light command or another sunrise); an alarm's occurrence fired.
+EVENT_SUNRISE_STARTED: Final = "sunrise.started"
+EVENT_SUNRISE_FINISHED: Final = "sunrise.finished"
+EVENT_SUNRISE_CANCELLED: Final = "sunrise.cancelled"
+EVENT_ALARM_FIRED: Final = "alarm.fired"
+#: The pushed one-off events, in the order above.
+DEVICE_EVENTS: Final[tuple[str, ...]] = (
+    EVENT_SUNRISE_STARTED,
+    EVENT_SUNRISE_FINISHED,
+    EVENT_SUNRISE_CANCELLED,
+    EVENT_ALARM_FIRED,
+)
 
 #: Largest accepted command payload, as compact JSON. Larger ones are refused with
 #: ``payload_too_large``; the transport also closes connections whose frames exceed
@@ -114,6 +144,8 @@ MAX_ALARMS: Final = 20
 ALARM_DURATION_MIN: Final = 60.0  # seconds: an alarm's sunrise lasts 1 min to 3 h
 ALARM_DURATION_MAX: Final = SUNRISE_DURATION_MAX
 ALARM_ID_MAX_LENGTH: Final = 64
+#: What an id chosen by the client in ``alarm.create`` may look like.
+ALARM_ID_PATTERN: Final = r"[A-Za-z0-9_-]{1,64}"
 #: Weekdays as numbers, 0 Monday to 6 Sunday (Python's ``date.weekday()``).
 WEEKDAYS: Final[tuple[int, ...]] = (0, 1, 2, 3, 4, 5, 6)
 
@@ -132,6 +164,7 @@ ErrorCode: TypeAlias = Literal[
     "method_not_allowed",
     "internal_error",
     "limit_reached",
+    "conflict",
 ]
 
 
@@ -166,6 +199,8 @@ class SunriseStatePayload(TypedDict):
     target_brightness: float
     progress: float
     curve: Curve
+    #: The alarm that started the sunrise, ``None`` for one started by a command.
+    alarm_id: NotRequired[str | None]
 
 
 class TransitionStatePayload(TypedDict):
@@ -203,6 +238,8 @@ class InfoPayload(TypedDict):
     output: str
     #: The IANA time zone alarm times are in, e.g. ``Europe/Berlin``.
     timezone: NotRequired[str]
+    #: Seconds since the device server started (protocol 2).
+    uptime: NotRequired[float]
 
 
 class AlarmSunrisePayload(TypedDict):
@@ -241,6 +278,40 @@ class AlarmPayload(TypedDict):
     next_sunrise: AlarmSunrisePayload | None
 
 
+class AlarmsPayload(TypedDict):
+    """The pushed ``alarms`` event: every alarm, oldest first."""
+
+    alarms: list[AlarmPayload]
+
+
+class SunriseEventPayload(TypedDict):
+    """``sunrise.started``, ``sunrise.finished`` and ``sunrise.cancelled``.
+
+    ``time`` is when it happened (ISO 8601 UTC); ``alarm_id`` the alarm that started
+    the sunrise (``None`` for a command); ``target_brightness`` and ``duration`` the
+    sunrise's.
+    """
+
+    time: str
+    alarm_id: str | None
+    target_brightness: float
+    duration: float
+
+
+class AlarmFiredPayload(TypedDict):
+    """``alarm.fired``: an alarm's occurrence came due (its sunrise starts now).
+
+    ``wake_at`` is the occurrence's wake time (ISO 8601, device-local with offset).
+    ``sunrise`` is false when the light was already at least as bright, so no
+    sunrise was started.
+    """
+
+    time: str
+    alarm_id: str
+    wake_at: str
+    sunrise: bool
+
+
 class HeartbeatPayload(TypedDict):
     """The periodic ``heartbeat`` event: device uptime and wall clock."""
 
@@ -272,8 +343,13 @@ class StartSunriseCommand(TypedDict):
 
 
 class CreateAlarmCommand(TypedDict):
-    """``alarm.create`` after validation (defaults filled in)."""
+    """``alarm.create`` after validation (defaults filled in).
 
+    ``id`` is optional: the device makes one up when it is missing, and refuses one
+    that is taken with ``conflict``.
+    """
+
+    id: NotRequired[str]
     time: str
     weekdays: list[int]
     enabled: bool
@@ -409,6 +485,16 @@ def _alarm_id(value: Any) -> str:
     raise vol.Invalid(f"expected an alarm id (a string of 1 to {ALARM_ID_MAX_LENGTH} characters)")
 
 
+_NEW_ALARM_ID = re.compile(ALARM_ID_PATTERN)
+
+
+def _new_alarm_id(value: Any) -> str:
+    """Accept an id for a new alarm: 1-64 letters, digits, ``_`` or ``-``."""
+    if isinstance(value, str) and _NEW_ALARM_ID.fullmatch(value):
+        return value
+    raise vol.Invalid("expected an alarm id of 1 to 64 letters, digits, '_' or '-'")
+
+
 def _alarm_time(value: Any) -> str:
     """Accept a 24-hour ``HH:MM`` (or ``H:MM``) wake time; return it as ``HH:MM``."""
     match = _ALARM_TIME.fullmatch(value) if isinstance(value, str) else None
@@ -447,6 +533,7 @@ def _needs_a_change(value: dict[str, Any]) -> dict[str, Any]:
 
 CREATE_ALARM_SCHEMA: Final = vol.Schema(
     {
+        vol.Optional("id"): _new_alarm_id,
         vol.Required("time"): _alarm_time,
         vol.Optional("weekdays", default=lambda: list(WEEKDAYS)): _weekdays,
         vol.Optional("enabled", default=True): _strict_bool,

@@ -1,4 +1,4 @@
-"""Actions: ``daybreak.start_sunrise`` and ``daybreak.stop_sunrise`` (light entity services)."""
+"""Actions on Daybreak lights: start/stop a sunrise, set/delete an alarm (entity services)."""
 
 from __future__ import annotations
 
@@ -6,21 +6,31 @@ from typing import Any
 
 import voluptuous as vol
 from homeassistant.components.light.const import DOMAIN as LIGHT_DOMAIN
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant, SupportsResponse, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv, service
 from homeassistant.helpers.typing import VolDictType
 
 from .const import (
+    ATTR_ALARM_ID,
     ATTR_CURVE,
     ATTR_DURATION,
+    ATTR_ENABLED,
     ATTR_START_BRIGHTNESS,
     ATTR_TARGET_BRIGHTNESS,
+    ATTR_TIME,
+    ATTR_WEEKDAYS,
     DOMAIN,
+    SERVICE_DELETE_ALARM,
+    SERVICE_SET_ALARM,
     SERVICE_START_SUNRISE,
     SERVICE_STOP_SUNRISE,
+    WEEKDAY_NAMES,
 )
 from .protocol import (
+    ALARM_DURATION_MAX,
+    ALARM_DURATION_MIN,
+    ALARM_ID_PATTERN,
     BRIGHTNESS_MAX,
     BRIGHTNESS_MIN,
     CURVES,
@@ -50,20 +60,40 @@ def _in_range(key: str, low: float, high: float) -> Any:
     return validate
 
 
-def _duration(value: Any) -> float:
-    """Accept seconds or a time period ({"hours": .., "minutes": ..}, "00:30:00")."""
-    seconds = cv.time_period(value).total_seconds()
-    return float(_in_range(ATTR_DURATION, SUNRISE_DURATION_MIN, SUNRISE_DURATION_MAX)(seconds))
+def _duration(low: float, high: float) -> Any:
+    """Accept seconds or a time period ({"hours": .., "minutes": ..}, "00:30:00") in range."""
+
+    def validate(value: Any) -> float:
+        seconds = cv.time_period(value).total_seconds()
+        return float(_in_range(ATTR_DURATION, low, high)(seconds))
+
+    return validate
 
 
 START_SUNRISE_SCHEMA: VolDictType = {
-    vol.Optional(ATTR_DURATION): _duration,
+    vol.Optional(ATTR_DURATION): _duration(SUNRISE_DURATION_MIN, SUNRISE_DURATION_MAX),
     vol.Optional(ATTR_TARGET_BRIGHTNESS): _in_range(ATTR_TARGET_BRIGHTNESS, 1, BRIGHTNESS_MAX),
     vol.Optional(ATTR_START_BRIGHTNESS): _in_range(
         ATTR_START_BRIGHTNESS, BRIGHTNESS_MIN, BRIGHTNESS_MAX
     ),
     vol.Optional(ATTR_CURVE): vol.In(CURVES),
 }
+
+_ALARM_ID = vol.All(cv.string, vol.Match(rf"^{ALARM_ID_PATTERN}$"))
+
+SET_ALARM_SCHEMA: VolDictType = {
+    vol.Optional(ATTR_ALARM_ID): _ALARM_ID,
+    vol.Optional(ATTR_TIME): cv.time,
+    vol.Optional(ATTR_WEEKDAYS): vol.All(
+        cv.ensure_list, vol.Length(min=1), [vol.All(vol.Lower, vol.In(WEEKDAY_NAMES))]
+    ),
+    vol.Optional(ATTR_DURATION): _duration(ALARM_DURATION_MIN, ALARM_DURATION_MAX),
+    vol.Optional(ATTR_TARGET_BRIGHTNESS): _in_range(ATTR_TARGET_BRIGHTNESS, 1, BRIGHTNESS_MAX),
+    vol.Optional(ATTR_CURVE): vol.In(CURVES),
+    vol.Optional(ATTR_ENABLED): cv.boolean,
+}
+
+DELETE_ALARM_SCHEMA: VolDictType = {vol.Required(ATTR_ALARM_ID): _ALARM_ID}
 
 
 @callback
@@ -84,4 +114,21 @@ def async_setup_services(hass: HomeAssistant) -> None:
         entity_domain=LIGHT_DOMAIN,
         schema=None,
         func="async_stop_sunrise",
+    )
+    service.async_register_platform_entity_service(
+        hass,
+        DOMAIN,
+        SERVICE_SET_ALARM,
+        entity_domain=LIGHT_DOMAIN,
+        schema=SET_ALARM_SCHEMA,
+        func="async_set_alarm",
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+    service.async_register_platform_entity_service(
+        hass,
+        DOMAIN,
+        SERVICE_DELETE_ALARM,
+        entity_domain=LIGHT_DOMAIN,
+        schema=DELETE_ALARM_SCHEMA,
+        func="async_delete_alarm",
     )

@@ -1,0 +1,42 @@
+"""Button: skip the next alarm."""
+
+from __future__ import annotations
+
+from homeassistant.components.button import ButtonEntity
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .const import DOMAIN
+from .coordinator import DaybreakConfigEntry, DaybreakCoordinator
+from .entity import DaybreakEntity
+from .helpers import daybreak_exception_handler
+
+PARALLEL_UPDATES = 1
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: DaybreakConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the skip button."""
+    async_add_entities([DaybreakSkipNextAlarm(entry.runtime_data)])
+
+
+class DaybreakSkipNextAlarm(DaybreakEntity, ButtonEntity):
+    """Skips the next alarm sunrise (the one the Next sunrise sensor shows), once."""
+
+    _attr_translation_key = "skip_next_alarm"
+
+    def __init__(self, coordinator: DaybreakCoordinator) -> None:
+        """Create the button of the coordinator's device."""
+        super().__init__(coordinator, "skip_next_alarm")
+
+    @daybreak_exception_handler
+    async def async_press(self) -> None:
+        """Skip the next alarm's next occurrence."""
+        upcoming = self.coordinator.data.next_sunrise
+        if upcoming is None:
+            raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_next_alarm")
+        await self.coordinator.client.skip_next_alarm(upcoming.alarm_id)

@@ -1,0 +1,51 @@
+"""Select: the default sunrise curve."""
+
+from __future__ import annotations
+
+from homeassistant.components.select import SelectEntity
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .coordinator import DaybreakConfigEntry, DaybreakCoordinator
+from .entity import DaybreakEntity
+from .protocol import CURVES
+
+PARALLEL_UPDATES = 0  # it only stores an option
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: DaybreakConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the default sunrise curve."""
+    async_add_entities([DaybreakSunriseCurve(entry.runtime_data)])
+
+
+class DaybreakSunriseCurve(DaybreakEntity, SelectEntity):
+    """How the brightness rises when nothing else says; stored in the entry's options."""
+
+    _attr_translation_key = "sunrise_curve"
+    _attr_entity_category = EntityCategory.CONFIG
+    _attr_options = list(CURVES)
+
+    def __init__(self, coordinator: DaybreakCoordinator) -> None:
+        """Create the select of the coordinator's device."""
+        super().__init__(coordinator, "sunrise_curve")
+
+    @property
+    def available(self) -> bool:
+        """Always: it is a Home Assistant setting."""
+        return True
+
+    @property
+    def current_option(self) -> str:
+        """The default curve."""
+        return self.coordinator.sunrise_curve
+
+    async def async_select_option(self, option: str) -> None:
+        """Store a new default curve."""
+        for curve in CURVES:
+            if curve == option:
+                self.coordinator.async_set_sunrise_defaults(curve=curve)
