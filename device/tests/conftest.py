@@ -14,7 +14,6 @@ from typing import Any
 
 import httpx
 import pytest
-import socketio
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
 from daybreak_device.config import Settings
@@ -79,23 +78,8 @@ async def connect(device: Device) -> AsyncIterator[Callable[..., Awaitable[Clien
     clients: list[Client] = []
 
     async def open_client(token: Any = TOKEN, *, target: Device | None = None) -> Client:
-        sio = socketio.AsyncClient(reconnection=False, handle_sigint=False)
-        client = Client(sio)
-
-        @sio.on("state")  # type: ignore[untyped-decorator]
-        async def on_state(data: dict[str, Any]) -> None:
-            client.states.append(data)
-            client.changed.set()
-
-        @sio.on("heartbeat")  # type: ignore[untyped-decorator]
-        async def on_heartbeat(data: dict[str, Any]) -> None:
-            client.heartbeats.append(data)
-            client.changed.set()
-
-        auth = None if token is None else {"token": token}
-        url = (target or device).url
+        client = await Client.open((target or device).url, token)
         clients.append(client)
-        await sio.connect(url, auth=auth, transports=["websocket"], wait_timeout=5)
         return client
 
     yield open_client

@@ -12,6 +12,7 @@ import socketio
 from gpiozero.pins.mock import MockPWMPin
 
 from daybreak_device.output import GpiozeroOutput, Output
+from daybreak_device.protocol import DEVICE_EVENTS
 from daybreak_device.server import DaybreakServer
 
 TOKEN = "test-token-0123456789"  # noqa: S105 - a test token
@@ -55,10 +56,47 @@ class Client:
     sio: socketio.AsyncClient
     states: list[dict[str, Any]] = field(default_factory=list)
     heartbeats: list[dict[str, Any]] = field(default_factory=list)
+    #: The alarm list of each pushed ``alarms`` event.
+    alarms: list[list[dict[str, Any]]] = field(default_factory=list)
+    #: The one-off events (``sunrise.*``, ``alarm.fired``) as (name, payload), in order.
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @classmethod
+    async def open(cls, url: str, token: Any = TOKEN) -> Client:
+        """Connect a new client to ``url`` that records every push (``None``: no auth)."""
+        client = cls(socketio.AsyncClient(reconnection=False, handle_sigint=False))
+
+        def recorder(record: Callable[[Any], None]) -> Callable[[Any], None]:
+            def on_push(data: Any) -> None:
+                record(data)
+                client.changed.set()
+
+            return on_push
+
+        client.sio.on("state", recorder(client.states.append))
+        client.sio.on("heartbeat", recorder(client.heartbeats.append))
+        client.sio.on("alarms", recorder(lambda data: client.alarms.append(data["alarms"])))
+        for event in DEVICE_EVENTS:
+            client.sio.on(event, recorder(lambda data, e=event: client.events.append((e, data))))
+        auth = None if token is None else {"token": token}
+        await client.sio.connect(url, auth=auth, transports=["websocket"], wait_timeout=5)
+        return client
 
     async def call(self, event: str, *args: Any) -> Any:
         return await self.sio.call(event, *args, timeout=5)
+
+    async def wait_for(self, condition: Callable[[], Any], timeout: float = 5.0) -> Any:
+        """Wait until ``condition()`` is truthy, re-checking on every push; return it."""
+        async with asyncio.timeout(timeout):
+            while not (result := condition()):
+                self.changed.clear()
+                await self.changed.wait()
+        return result
+
+    def event_names(self) -> list[str]:
+        """The names of the one-off events received so far."""
+        return [name for name, _payload in self.events]
 
     async def wait_for_state(
         self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 5.0

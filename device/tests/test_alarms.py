@@ -47,9 +47,9 @@ from daybreak_device.alarms import (
 from daybreak_device.config import ConfigError, Settings, load_settings
 from daybreak_device.dimming import Dimmer
 from daybreak_device.output import GpiozeroOutput
-from daybreak_device.protocol import MAX_ALARMS, validate_command
+from daybreak_device.protocol import MAX_ALARMS, ProtocolError, validate_command
 from daybreak_device.server import DaybreakServer
-from helpers import TOKEN, Device
+from helpers import TOKEN, Client, Device
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -547,6 +547,79 @@ async def test_a_change_wakes_the_task_at_once() -> None:
     assert fires == [created.id]
 
 
+async def test_create_takes_the_id_given_and_refuses_one_that_is_taken() -> None:
+    clock = FakeClock(MONDAY_5AM)
+    scheduler, fired = scheduler_on(clock)
+    mine = await scheduler.create(create_command(id="wake-up_1", time="06:30"))
+    made = await scheduler.create(create_command(time="07:00"))
+    assert (mine.id, made.id) == ("wake-up_1", "id0")
+    saves = fired.saves
+    for taken in ("wake-up_1", "id0"):
+        with pytest.raises(ProtocolError) as refused:
+            await scheduler.create(create_command(id=taken, time="08:00"))
+        assert (refused.value.code, refused.value.message) == (
+            "conflict",
+            f"an alarm with id {taken!r} exists already",
+        )
+    assert fired.saves == saves
+    assert [a.id for a in scheduler.alarms] == ["wake-up_1", "id0"]
+    # Ids are case-sensitive; a deleted alarm's id is free again.
+    assert (await scheduler.create(create_command(id="Wake-Up_1", time="08:00"))).id == "Wake-Up_1"
+    await scheduler.delete("wake-up_1")
+    assert (await scheduler.create(create_command(id="wake-up_1", time="09:00"))).time == "09:00"
+    # At the limit, a taken id is still a conflict (the more precise answer).
+    for n in range(MAX_ALARMS - len(scheduler.alarms)):
+        await scheduler.create(create_command(time=f"10:{n:02d}"))
+    with pytest.raises(ProtocolError, match="exists already"):
+        await scheduler.create(create_command(id="id0", time="11:00"))
+    with pytest.raises(ProtocolError, match="20 alarms already"):
+        await scheduler.create(create_command(id="new", time="11:00"))
+
+
+async def test_listeners_hear_of_every_change_clients_would_see() -> None:
+    """Commands, an alarm firing, an occurrence or a skip passing; not idle checks."""
+    clock = FakeClock(MONDAY_5AM)
+    scheduler, fired = scheduler_on(clock)
+    heard: list[float] = []
+    scheduler.add_listener(lambda: heard.append(clock.now))
+    daily = await scheduler.create(create_command(time="06:30", duration=1800))
+    weekly = await scheduler.create(create_command(time="09:00", weekdays=[0], duration=1800))
+    assert len(heard) == 2
+    await scheduler.skip_next(weekly.id)  # Monday 09:00 skipped: next Monday's is next
+    assert len(heard) == 3
+    await scheduler.skip_next(weekly.id)  # already skipped: no change, nothing to hear
+    for minutes in (0, 10, 59):  # idle checks
+        clock.now = MONDAY_5AM + minutes * 60
+        await scheduler.check()
+    assert len(heard) == 3
+
+    clock.now = at(BERLIN, 2026, 11, 23, 6, 0)  # the daily alarm fires
+    await scheduler.check()
+    assert len(fired.fires) == 1
+    assert heard[3:] == [clock.now]
+    clock.now += 60
+    await scheduler.check()  # its sunrise runs: nothing new
+    assert len(heard) == 4
+
+    # The skipped 09:00 passes: skip_next goes back to false, though the next sunrise of
+    # all (the daily alarm's, tomorrow) stays the same.
+    next_of_all = scheduler.next_sunrise()
+    clock.now = at(BERLIN, 2026, 11, 23, 9, 0, 1)
+    await scheduler.check()
+    assert scheduler.next_sunrise() == next_of_all
+    assert scheduler.payload(scheduler.get(weekly.id))["skip_next"] is False
+    assert heard[4:] == [clock.now]
+
+    # A whole window passes unseen (the clock jumps over it): the alarm moves on.
+    clock.now = at(BERLIN, 2026, 11, 24, 7, 0)
+    await scheduler.check()
+    assert fired.fires[1:] == []
+    assert heard[5:] == [clock.now]
+    await scheduler.check()
+    assert len(heard) == 6
+    assert daily.id in {a.id for a in scheduler.alarms}
+
+
 def test_loading_saved_alarms_drops_what_is_invalid(caplog) -> None:
     scheduler, _ = scheduler_on(FakeClock(MONDAY_5AM))
     good = Alarm("good", "06:30", (0, 1), last_wake=1.0e9, skip_wake=None).to_json()
@@ -637,6 +710,22 @@ async def sio_client(device: Device) -> AsyncIterator[tuple[socketio.AsyncClient
         yield sio, states
     finally:
         await sio.disconnect()
+
+
+@asynccontextmanager
+async def recording_client(device: Device) -> AsyncIterator[Client]:
+    """A connected client that records every push (see ``helpers.Client``)."""
+    client = await Client.open(device.url)
+    try:
+        yield client
+    finally:
+        await client.sio.disconnect()
+
+
+async def no_more_pushes(client: Client) -> None:
+    """Wait two heartbeats: what the device was going to push has arrived by then."""
+    beats = len(client.heartbeats)
+    await client.wait_for(lambda: len(client.heartbeats) >= beats + 2)
 
 
 async def call(sio: socketio.AsyncClient, event: str, *payload: Any) -> Any:
@@ -739,6 +828,73 @@ async def test_unknown_alarm_id_is_not_found_and_changes_nothing(berlin: Device)
         assert state_file(berlin).read_bytes() == before
 
 
+async def test_alarms_are_pushed_on_connect_and_after_every_change(berlin: Device) -> None:
+    """Commands from another client or REST; each change is pushed once, refusals not."""
+    async with (
+        recording_client(berlin) as watcher,
+        sio_client(berlin) as (sio, _states),
+        rest_client(berlin) as http,
+    ):
+        await watcher.wait_for(lambda: watcher.alarms == [[]])
+        acks = []
+
+        async def changed(ack: dict[str, Any]) -> None:
+            assert ack["ok"] is True, ack
+            acks.append(ack["alarms"])
+            await watcher.wait_for(lambda: len(watcher.alarms) == len(acks) + 1)
+            assert watcher.alarms[-1] == ack["alarms"]
+
+        await changed(await call(sio, "alarm.create", {"time": "06:30", "weekdays": [0, 1]}))
+        alarm_id = acks[-1][0]["id"]
+        await changed((await http.post("/api/alarms", json={"id": "mine", "time": "22:00"})).json())
+        await changed(await call(sio, "alarm.update", {"id": alarm_id, "time": "07:00"}))
+        await changed((await http.patch("/api/alarms/mine", json={"enabled": False})).json())
+        await changed(await call(sio, "alarm.skip_next", {"id": alarm_id}))
+        assert watcher.alarms[-1][0]["skip_next"] is True
+        await changed((await http.delete(f"/api/alarms/{alarm_id}/skip")).json())
+        await changed(await call(sio, "alarm.delete", {"id": alarm_id}))
+        # Refused, read-only and no-op commands change nothing and push nothing.
+        assert (await call(sio, "alarm.create", {"id": "mine", "time": "05:00"}))["ok"] is False
+        assert (await http.delete("/api/alarms/nope")).status_code == 404
+        assert (await call(sio, "alarm.skip_next", {"id": "mine", "skip": False}))["ok"] is True
+        await call(sio, "alarms.list")
+        await http.get("/api/alarms/mine")
+        await call(sio, "light.set", {"brightness": 10})
+        await no_more_pushes(watcher)
+        assert watcher.alarms == [[], *acks]
+        assert watcher.alarms[-1] == (await call(sio, "alarms.list"))["alarms"]
+        assert [a["id"] for a in watcher.alarms[-1]] == ["mine"]
+        assert watcher.events == []
+
+
+async def test_create_with_an_id_over_both_transports(berlin: Device) -> None:
+    async with sio_client(berlin) as (sio, _states), rest_client(berlin) as http:
+        ack = await call(sio, "alarm.create", {"id": "wake-up_1", "time": "06:30"})
+        assert ack["alarm"]["id"] == "wake-up_1"
+        response = await http.post("/api/alarms", json={"id": "B-2", "time": "07:30"})
+        assert response.status_code == 201
+        assert response.headers["location"] == "/api/alarms/B-2"
+        assert (await http.get("/api/alarms/B-2")).json()["time"] == "07:30"
+        before = state_file(berlin).read_bytes()
+        for taken in ("wake-up_1", "B-2"):
+            conflict = {
+                "ok": False,
+                "error": {
+                    "code": "conflict",
+                    "message": f"an alarm with id {taken!r} exists already",
+                },
+            }
+            assert await call(sio, "alarm.create", {"id": taken, "time": "05:00"}) == conflict
+            response = await http.post("/api/alarms", json={"id": taken, "time": "05:00"})
+            assert (response.status_code, response.json()) == (409, conflict)
+        assert state_file(berlin).read_bytes() == before
+        listed = (await call(sio, "alarms.list"))["alarms"]
+        assert [(a["id"], a["time"]) for a in listed] == [("wake-up_1", "06:30"), ("B-2", "07:30")]
+        # Without an id, the device still makes one up.
+        made = (await call(sio, "alarm.create", {"time": "08:00"}))["alarm"]["id"]
+        assert len(made) == 8
+
+
 INVALID_ALARMS = [
     ({}, "required key not provided @ data['time']. Got None"),
     (
@@ -810,7 +966,16 @@ INVALID_ALARMS = [
             "for dictionary value @ data['curve']. Got 'sine'"
         ),
     ),
-    ({"time": "06:30", "id": "mine"}, "extra keys not allowed @ data['id']. Got 'mine'"),
+    *(
+        (
+            {"time": "06:30", "id": bad},
+            (
+                "expected an alarm id of 1 to 64 letters, digits, '_' or '-' "
+                f"for dictionary value @ data['id']. Got {bad!r}"
+            ),
+        )
+        for bad in ("", "a b", "wake/up", "é", "x" * 65, 7, None)
+    ),
 ]
 
 
@@ -1033,15 +1198,118 @@ async def test_alarm_created_inside_its_window_joins_it_and_a_light_command_canc
         assert ack["alarm"]["id"] == device.server.alarms.alarms[0].id
 
 
+def event_time(payload: dict[str, Any]) -> float:
+    """The ``time`` of a pushed event (ISO 8601 UTC) as epoch seconds."""
+    when = datetime.fromisoformat(payload["time"])
+    assert when.utcoffset() == timedelta(0)
+    return when.timestamp()
+
+
+async def test_an_alarm_fires_then_its_sunrise_starts_and_finishes(start_clocked) -> None:
+    """Created in the last 1.5 s of its window: it fires at once and its sunrise (joined
+    at the level its schedule calls for) finishes at the wake time, all with its id."""
+    wake = at(BERLIN, 2026, 11, 23, 6, 30)
+    clock = ShiftedClock(wake - 1.5)
+    device: Device = await start_clocked(clock)
+    async with recording_client(device) as watcher, rest_client(device) as http:
+        body = {"id": "late", "time": "06:30", "duration": 60, "target_brightness": 200}
+        assert (await http.post("/api/alarms", json=body)).status_code == 201
+        await watcher.wait_for(lambda: len(watcher.events) == 3)
+        fired, started, finished = watcher.events
+        assert fired == (
+            "alarm.fired",
+            {
+                "time": fired[1]["time"],
+                "alarm_id": "late",
+                "wake_at": "2026-11-23T06:30:00+01:00",
+                "sunrise": True,
+            },
+        )
+        sunrise = {"alarm_id": "late", "target_brightness": 200.0, "duration": 60.0}
+        assert started == ("sunrise.started", {"time": started[1]["time"], **sunrise})
+        assert finished == ("sunrise.finished", {"time": finished[1]["time"], **sunrise})
+        assert wake - 1.5 <= event_time(fired[1]) <= event_time(started[1]) < wake - 1.2
+        assert event_time(finished[1]) == pytest.approx(wake, abs=0.1)
+        # While it ran, the state said which alarm it was; then it has reached its target.
+        assert {s["sunrise"]["alarm_id"] for s in watcher.states if s["sunrise"]} == {"late"}
+        final = await watcher.wait_for_state(lambda s: s["sunrise"] is None and s["on"])
+        assert final["level"] == 200.0
+        # The alarm moved on to tomorrow, and that was pushed.
+        await watcher.wait_for(
+            lambda: watcher.alarms[-1][0]["next_sunrise"]["wake_at"] == "2026-11-24T06:30:00+01:00"
+        )
+        await no_more_pushes(watcher)
+        assert len(watcher.events) == 3
+
+
+async def test_an_alarm_firing_on_time_moves_it_on_and_a_stop_cancels_its_sunrise(
+    start_clocked,
+) -> None:
+    start = at(BERLIN, 2026, 11, 23, 6, 0)
+    device: Device = await start_clocked(ShiftedClock(start - 1))
+    async with recording_client(device) as watcher, rest_client(device) as http:
+        await watcher.wait_for(lambda: watcher.alarms == [[]])
+        created = (await http.post("/api/alarms", json={"time": "06:30"})).json()
+        alarm_id = created["alarm"]["id"]
+        assert created["alarm"]["next_sunrise"] == TODAY_0630
+        await watcher.wait_for(lambda: len(watcher.events) == 2)
+        fired, started = watcher.events
+        assert fired[0] == "alarm.fired"
+        assert (fired[1]["alarm_id"], fired[1]["wake_at"]) == (alarm_id, TODAY_0630["wake_at"])
+        assert start <= event_time(fired[1]) < start + 0.5  # at its start
+        assert started == (
+            "sunrise.started",
+            {
+                "time": started[1]["time"],
+                "alarm_id": alarm_id,
+                "target_brightness": 255.0,
+                "duration": 1800.0,
+            },
+        )
+        # The alarms as created, then as fired: tomorrow's occurrence is next.
+        after = (await http.get("/api/alarms")).json()
+        assert after[0]["next_sunrise"]["wake_at"] == "2026-11-24T06:30:00+01:00"
+        await watcher.wait_for(lambda: watcher.alarms == [[], created["alarms"], after])
+        state = (await http.get("/api/state")).json()
+        assert state["sunrise"]["alarm_id"] == alarm_id
+        assert state["sunrise"]["started_at"] == iso_utc(start)
+
+        await watcher.wait_for(lambda: len(watcher.states) >= 5)  # progress pushes
+        stopped = (await http.delete("/api/sunrise")).json()
+        assert stopped["state"]["sunrise"] is None
+        await watcher.wait_for(lambda: len(watcher.events) == 3)
+        assert watcher.events[2] == (
+            "sunrise.cancelled",
+            {**started[1], "time": watcher.events[2][1]["time"]},
+        )
+        await no_more_pushes(watcher)
+        assert len(watcher.events) == 3
+        # The ramp's progress pushed states, never the alarms.
+        assert watcher.alarms == [[], created["alarms"], after]
+
+
 async def test_an_alarm_never_dims_the_light(start_clocked, caplog) -> None:
+    """The light is brighter than the alarm's target: it fires without a sunrise."""
     caplog.set_level(logging.INFO, logger="daybreak_device")
     device: Device = await start_clocked(ShiftedClock(at(BERLIN, 2026, 11, 23, 6, 10)))
-    async with rest_client(device) as http:
+    async with rest_client(device) as http, recording_client(device) as watcher:
         await http.post("/api/light", json={"brightness": 220})
-        await http.post("/api/alarms", json={"time": "06:30", "target_brightness": 200})
+        body = {"id": "gentle", "time": "06:30", "target_brightness": 200}
+        await http.post("/api/alarms", json=body)
         await wait_for(lambda: device.server.alarms.alarms[0].last_wake)
         state = (await http.get("/api/state")).json()
         assert (state["sunrise"], state["level"]) == (None, 220.0)
+        await watcher.wait_for(lambda: watcher.events)
+        await no_more_pushes(watcher)
+        (name, fired), *more = watcher.events
+        assert (name, more) == ("alarm.fired", [])
+        assert fired == {
+            "time": fired["time"],
+            "alarm_id": "gentle",
+            "wake_at": "2026-11-23T06:30:00+01:00",
+            "sunrise": False,
+        }
+        assert event_time(fired) == pytest.approx(at(BERLIN, 2026, 11, 23, 6, 10), abs=2)
     assert "already that bright; left alone" in caplog.text
 
 
@@ -1071,6 +1339,7 @@ async def test_restart_inside_the_window_starts_at_the_right_point(
     sunrise = await wait_for(lambda: second.server.state()["sunrise"])
     assert sunrise["started_at"] == iso_utc(start)
     assert sunrise["ends_at"] == iso_utc(wake)
+    assert sunrise["alarm_id"] == created["id"]
     state = second.server.state()
     assert state["level"] == pytest.approx(200 * (clock() - start) / 1800, abs=0.5)  # 80
     assert second.pin.state == pytest.approx(CIE.duty(state["level"]), abs=0.01)
@@ -1080,20 +1349,26 @@ async def test_restart_inside_the_window_starts_at_the_right_point(
     assert saved["alarms"][0]["id"] == created["id"]
     assert saved["alarms"][0]["last_wake"] == wake  # saved in the same write as the ramp
     assert saved["ramp"]["started_at"] == start
+    assert saved["ramp"]["alarm_id"] == created["id"]
     assert "s late: joining it" in caplog.text
     await second.server.stop()
 
-    # Restarted again inside the window: the saved sunrise resumes, the alarm does not
-    # fire a second time.
+    # Restarted again inside the window: the saved sunrise resumes, still the alarm's,
+    # and the alarm does not fire a second time (no events: nothing started or fired).
     caplog.clear()
     third: Device = await start_clocked(ShiftedClock(start + 1500))
-    await asyncio.sleep(0.1)
-    assert "Resuming sunrise" in caplog.text
-    assert "joining it" not in caplog.text
-    state = third.server.state()
-    assert state["sunrise"]["started_at"] == iso_utc(start)
-    assert state["level"] == pytest.approx(200 * 1500 / 1800, abs=0.5)
-    assert state["next_sunrise"]["wake_at"] == "2026-11-24T06:30:00+01:00"
+    async with recording_client(third) as watcher:
+        await asyncio.sleep(0.1)
+        assert "Resuming sunrise" in caplog.text
+        assert "joining it" not in caplog.text
+        state = third.server.state()
+        assert state["sunrise"]["started_at"] == iso_utc(start)
+        assert state["sunrise"]["alarm_id"] == created["id"]
+        assert state["level"] == pytest.approx(200 * 1500 / 1800, abs=0.5)
+        assert state["next_sunrise"]["wake_at"] == "2026-11-24T06:30:00+01:00"
+        await no_more_pushes(watcher)
+        assert watcher.states[0]["sunrise"]["alarm_id"] == created["id"]
+        assert watcher.events == []
 
 
 async def test_a_clock_jump_into_the_window_is_noticed_and_the_sunrise_ends_on_time(

@@ -50,6 +50,7 @@ SUNRISE_KEYS = {
     "target_brightness",
     "progress",
     "curve",
+    "alarm_id",
 }
 INFO_KEYS = {
     "device_id",
@@ -59,6 +60,7 @@ INFO_KEYS = {
     "protocol_version",
     "output",
     "timezone",
+    "uptime",
 }
 ERROR_CODES = {
     "invalid_payload",
@@ -69,6 +71,7 @@ ERROR_CODES = {
     "method_not_allowed",
     "internal_error",
     "limit_reached",
+    "conflict",
 }
 
 

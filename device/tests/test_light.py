@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from gpiozero.pins.mock import MockPWMPin
@@ -14,6 +16,7 @@ from gpiozero.pins.mock import MockPWMPin
 from daybreak_device.dimming import Dimmer
 from daybreak_device.light import LightController, Ramp
 from daybreak_device.output import OutputError
+from daybreak_device.protocol import StartSunriseCommand, SunriseEventPayload
 from helpers import Client, Device
 
 CIE = Dimmer()
@@ -133,6 +136,16 @@ def test_ramp_json_round_trip() -> None:
     assert Ramp.from_json(data) == Ramp("transition", 0.0, 255.0, 2.0, "linear", 5.0)
 
 
+def test_ramp_carries_the_alarm_that_started_it() -> None:
+    ramp = Ramp("sunrise", 0.0, 200.0, 1800.0, "linear", 1_700_000_000.0, "wake-up")
+    assert ramp.to_json()["alarm_id"] == "wake-up"
+    assert Ramp.from_json(ramp.to_json()) == ramp
+    # Saved before protocol 2: no alarm id, as if started by a command.
+    old = {k: v for k, v in ramp.to_json().items() if k != "alarm_id"}
+    assert Ramp.from_json(old) == Ramp("sunrise", 0.0, 200.0, 1800.0, "linear", 1_700_000_000.0)
+    assert Ramp.from_json({**old, "alarm_id": None}).alarm_id is None
+
+
 GOOD = {
     "kind": "sunrise",
     "start": 0.0,
@@ -165,6 +178,9 @@ GOOD = {
         {**GOOD, "start": -1.0},
         {**GOOD, "target": 255.5},
         {**GOOD, "duration": -1.0},
+        {**GOOD, "alarm_id": 7},
+        {**GOOD, "alarm_id": ""},
+        {**GOOD, "alarm_id": "x" * 65},
     ],
 )
 def test_ramp_from_json_rejects_malformed_data(data) -> None:
@@ -482,3 +498,65 @@ async def test_output_errors_do_not_stop_a_sunrise(tmp_path: Path, caplog) -> No
     assert len(errors) == 1  # throttled: one line, not one per tick
     assert any("works again" in r.getMessage() for r in caplog.records)
     await controller.stop()
+
+
+def sunrise_command(duration: float) -> StartSunriseCommand:
+    """A sunrise from 0 to 90 over ``duration`` seconds."""
+    return {
+        "duration": duration,
+        "target_brightness": 90.0,
+        "start_brightness": 0.0,
+        "curve": "linear",
+    }
+
+
+async def until_no_sunrise(controller: LightController) -> None:
+    async with asyncio.timeout(3):
+        while controller.snapshot()["sunrise"] is not None:
+            await asyncio.sleep(0.01)
+
+
+async def test_sunrise_events_from_the_controller(tmp_path: Path) -> None:
+    """Started, finished and cancelled, each with the alarm; none for a resumed sunrise."""
+    output = FlakyOutput()
+    wall = [1_000.0]
+    state_file = tmp_path / "state.json"
+    events: list[tuple[str, dict[str, Any]]] = []
+
+    def record(event: str, payload: SunriseEventPayload) -> None:
+        events.append((event, dict(payload)))
+
+    controller = LightController(output, CIE, state_file, wall_clock=lambda: wall[0])
+    controller.add_event_listener(record)
+    await controller.start()
+    state = await controller.start_sunrise(sunrise_command(0.3), started_at=999.9, alarm_id="a1")
+    assert state["sunrise"]["alarm_id"] == "a1"
+    wall[0] = 1_000.5
+    await until_no_sunrise(controller)
+    await controller.start_sunrise(sunrise_command(600.0))
+    await controller.stop_sunrise()
+    at_1000, at_1000_5 = "1970-01-01T00:16:40.000+00:00", "1970-01-01T00:16:40.500+00:00"
+    by_alarm = {"alarm_id": "a1", "target_brightness": 90.0, "duration": 0.3}
+    by_command = {"alarm_id": None, "target_brightness": 90.0, "duration": 600.0}
+    assert events == [
+        ("sunrise.started", {"time": at_1000, **by_alarm}),
+        ("sunrise.finished", {"time": at_1000_5, **by_alarm}),
+        ("sunrise.started", {"time": at_1000_5, **by_command}),
+        ("sunrise.cancelled", {"time": at_1000_5, **by_command}),
+    ]
+
+    # A sunrise running at shutdown is saved with its alarm and resumed without a
+    # "started"; it still finishes with its alarm.
+    await controller.start_sunrise(sunrise_command(60.0), alarm_id="a2")
+    await controller.stop()
+    assert json.loads(state_file.read_text())["ramp"]["alarm_id"] == "a2"
+    events.clear()
+    wall[0] += 59.8
+    resumed = LightController(output, CIE, state_file, wall_clock=lambda: wall[0])
+    resumed.add_event_listener(record)
+    await resumed.start()
+    assert resumed.snapshot()["sunrise"]["alarm_id"] == "a2"
+    assert events == []
+    await until_no_sunrise(resumed)
+    assert [(name, payload["alarm_id"]) for name, payload in events] == [("sunrise.finished", "a2")]
+    await resumed.stop()

@@ -30,6 +30,7 @@ async def test_hung_client_is_dropped_after_ping_interval_plus_timeout(start_dev
         await ws.send("40" + json.dumps({"token": TOKEN}))
         assert str(await ws.recv()).startswith("40")  # connected
         assert str(await ws.recv()).startswith('42["state"')  # the full state
+        assert str(await ws.recv()).startswith('42["alarms"')  # and all alarms
         started = time.monotonic()
         pings = 0
         async with asyncio.timeout(5):

@@ -61,7 +61,7 @@ def test_installed_protocol_is_the_shared_file() -> None:
 
 
 def test_constants() -> None:
-    assert PROTOCOL_VERSION == 1
+    assert PROTOCOL_VERSION == 2
     assert MAX_PAYLOAD_BYTES == 4096
     assert set(COMMANDS) == {
         "light.set",

@@ -647,13 +647,14 @@ async def test_binary_and_undecodable_frames_are_dropped_quietly(
 
 @contextlib.asynccontextmanager
 async def raw_client(url: str, *, auth: bool = True) -> AsyncIterator[Any]:
-    """A raw Socket.IO-over-WebSocket client, authenticated (state frame consumed)."""
+    """A raw Socket.IO-over-WebSocket client, authenticated (state and alarms consumed)."""
     async with websockets.connect(url, compression=None, max_size=None) as ws:
         assert str(await ws.recv()).startswith("0{")
         if auth:
             await ws.send("40" + json.dumps({"token": TOKEN}))
             assert str(await ws.recv()).startswith("40")
             assert str(await ws.recv()).startswith('42["state"')
+            assert str(await ws.recv()).startswith('42["alarms"')
         yield ws
 
 

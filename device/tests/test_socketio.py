@@ -6,7 +6,7 @@ import asyncio
 import itertools
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -273,6 +273,7 @@ async def test_sunrise_start_with_defaults(connect, device: Device, args) -> Non
         "target_brightness",
         "progress",
         "curve",
+        "alarm_id",
     }
     assert {k: v for k, v in sunrise.items() if k not in ("started_at", "ends_at", "progress")} == {
         "active": True,
@@ -280,6 +281,7 @@ async def test_sunrise_start_with_defaults(connect, device: Device, args) -> Non
         "start_brightness": 0.0,
         "target_brightness": 255.0,
         "curve": "linear",
+        "alarm_id": None,  # started by a command, not an alarm
     }
     assert 0 <= sunrise["progress"] < 0.001
     started, ends = (datetime.fromisoformat(sunrise[k]) for k in ("started_at", "ends_at"))
@@ -396,18 +398,21 @@ async def test_info_get(connect, device: Device, args: tuple[Any, ...]) -> None:
     device_id = (device.server.settings.state_dir / "device_id").read_text().strip()
     assert len(device_id) == 12
     assert all(c in "0123456789abcdef" for c in device_id)
-    assert await client.call("info.get", *args) == {
+    ack = await client.call("info.get", *args)
+    uptime = ack["info"].pop("uptime")
+    assert ack == {
         "ok": True,
         "info": {
             "device_id": device_id,
             "name": "Daybreak",
             "model": MODEL,
             "sw_version": __version__,
-            "protocol_version": 1,
+            "protocol_version": 2,
             "output": device.output.description,
             "timezone": zone_name(local_timezone()),
         },
     }
+    assert 0 < uptime < 30
     assert device.output.description.startswith("gpiozero MockFactory GPIO18 1000 Hz")
 
 
@@ -416,6 +421,7 @@ async def test_info_reports_configured_name_and_stable_id(start_device, connect)
     info = (await (await connect(target=bedroom)).call("info.get"))["info"]
     assert info["name"] == "Bedroom"
     again = (await (await connect(target=bedroom)).call("info.get"))["info"]
+    assert again.pop("uptime") >= info.pop("uptime")
     assert again == info
 
 
@@ -719,3 +725,125 @@ async def test_heartbeats_arrive_with_uptime_and_time(connect) -> None:
     assert all(0.3 < gap < 1.0 for gap in gaps)  # heartbeat_interval is 0.5 s
     times = [datetime.fromisoformat(b["time"]) for b in beats]
     assert times == sorted(times)
+
+
+# -- one-off events ----------------------------------------------------------------------
+
+
+def assert_sunrise_event(
+    event: tuple[str, dict[str, Any]],
+    name: str,
+    *,
+    target: float,
+    duration: float,
+    after: datetime,
+) -> datetime:
+    """``event`` is ``name`` for a commanded sunrise to ``target`` over ``duration``,
+    sent at or after ``after`` and now; return its time."""
+    assert event[0] == name
+    payload = event[1]
+    assert payload.keys() == {"time", "alarm_id", "target_brightness", "duration"}
+    assert (payload["alarm_id"], payload["target_brightness"], payload["duration"]) == (
+        None,
+        target,
+        duration,
+    )
+    when = datetime.fromisoformat(payload["time"])
+    assert when.utcoffset().total_seconds() == 0
+    assert after - timedelta(milliseconds=1) <= when <= datetime.now(UTC)
+    return when
+
+
+async def no_more_pushes(client: Client) -> None:
+    """Wait two heartbeats: what the device was going to push has arrived by then."""
+    beats = len(client.heartbeats)
+    await wait_until(client, lambda: len(client.heartbeats) >= beats + 2)
+
+
+async def test_a_sunrise_that_runs_to_its_end_is_started_then_finished(connect) -> None:
+    observer: Client = await connect()
+    client: Client = await connect()
+    before = datetime.now(UTC)
+    await client.call("sunrise.start", {"duration": 1, "target_brightness": 100})
+    for each in (observer, client):
+        await each.wait_for(lambda c=each: len(c.events) == 2)
+        started = assert_sunrise_event(
+            each.events[0], "sunrise.started", target=100.0, duration=1.0, after=before
+        )
+        finished = assert_sunrise_event(
+            each.events[1], "sunrise.finished", target=100.0, duration=1.0, after=started
+        )
+        assert 0.9 < (finished - started).total_seconds() < 1.5
+        await each.wait_for_state(lambda s: s == steady(100))
+    await no_more_pushes(observer)
+    assert observer.event_names() == ["sunrise.started", "sunrise.finished"]
+    # The progress pushes are states only: the alarms went once, on connect.
+    assert len(observer.states) > 3
+    assert observer.alarms == [[]]
+
+
+@pytest.mark.parametrize(
+    ("event", "payload", "expected"),
+    [
+        pytest.param("sunrise.stop", None, [], id="stopped"),
+        pytest.param("light.set", {"brightness": 30}, [], id="light-set"),
+        pytest.param("light.set", {"on": False, "transition": 0.2}, [], id="faded-out"),
+        pytest.param(
+            "sunrise.start",
+            {"duration": 30, "target_brightness": 200},
+            [("sunrise.started", 200.0, 30.0)],
+            id="another-sunrise",
+        ),
+    ],
+)
+async def test_a_sunrise_ended_by_a_command_is_cancelled(
+    connect, event: str, payload: Any, expected: list[tuple[str, float, float]]
+) -> None:
+    observer: Client = await connect()
+    client: Client = await connect()
+    before = datetime.now(UTC)
+    await client.call("sunrise.start", {"duration": 60, "target_brightness": 100})
+    await client.call(event, *([] if payload is None else [payload]))
+    await observer.wait_for(lambda: len(observer.events) == 2 + len(expected))
+    await no_more_pushes(observer)
+    started, cancelled, *after = observer.events
+    when = assert_sunrise_event(
+        started, "sunrise.started", target=100.0, duration=60.0, after=before
+    )
+    when = assert_sunrise_event(
+        cancelled, "sunrise.cancelled", target=100.0, duration=60.0, after=when
+    )
+    for got, (name, target, duration) in zip(after, expected, strict=True):
+        when = assert_sunrise_event(got, name, target=target, duration=duration, after=when)
+    assert client.events == observer.events
+
+
+async def test_commands_that_touch_no_sunrise_send_no_event(connect) -> None:
+    observer: Client = await connect()
+    client: Client = await connect()
+    await client.call("light.set", {"brightness": 50})
+    await client.call("light.set", {"brightness": 150, "transition": 0.3})
+    await client.call("sunrise.stop")
+    await client.wait_for_state(lambda s: s == steady(150))
+    await client.call("light.set", {"on": False, "transition": 0.2})
+    await client.call("sunrise.stop")
+    await client.call("light.set", {"on": True})
+    await no_more_pushes(observer)
+    assert observer.events == []
+
+
+async def test_events_are_not_replayed_on_connect(connect, device: Device) -> None:
+    first: Client = await connect()
+    await first.call("sunrise.start", {"duration": 1, "target_brightness": 80})
+    await first.wait_for(lambda: first.event_names() == ["sunrise.started", "sunrise.finished"])
+    await first.call("sunrise.start", {"duration": 60})
+    await first.wait_for(lambda: len(first.events) == 3)
+    late: Client = await connect()
+    await late.wait_for(lambda: late.states and late.alarms)
+    assert late.states[0]["sunrise"]["target_brightness"] == 255.0  # the state tells
+    await no_more_pushes(late)
+    assert late.events == []
+    assert late.alarms == [[]]
+    # and what happens from now on reaches it
+    await first.call("sunrise.stop")
+    await late.wait_for(lambda: late.event_names() == ["sunrise.cancelled"])

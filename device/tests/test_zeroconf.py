@@ -76,7 +76,7 @@ async def test_device_is_advertised_with_its_id_protocol_and_api(
     device_id = (device.server.settings.state_dir / "device_id").read_text().strip()
     assert info.decoded_properties == {
         "id": device_id,
-        "protocol": "1",
+        "protocol": "2",
         "api": "/api",
         "version": __version__,
     }
@@ -92,7 +92,7 @@ async def test_device_is_advertised_with_its_id_protocol_and_api(
     url = f"http://{info.parsed_addresses()[0]}:{info.port}{info.decoded_properties['api']}"
     async with httpx.AsyncClient(timeout=5) as http:
         health = (await http.get(f"{url}/health")).json()
-    assert health == {"status": "ok", "protocol_version": 1}
+    assert health == {"status": "ok", "protocol_version": 2}
 
     # Stopping withdraws the service (goodbye packets): browsers see it go at once.
     await device.server.stop()

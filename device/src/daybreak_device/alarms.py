@@ -27,7 +27,8 @@ in ``docs/protocol.md``:
 The scheduling functions are pure (alarm, zone, now); :class:`AlarmScheduler` owns the
 alarms, runs the commands and fires the occurrences, waking at each sunrise start and
 at least every :data:`RECHECK_INTERVAL` seconds to re-read the wall clock (so clock
-jumps are noticed).
+jumps are noticed). It tells its listeners whenever what clients see of the alarms
+changes: a command, an alarm firing, an occurrence or a skip passing.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time as time_of_day, timedelta, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .protocol import (
@@ -293,6 +294,9 @@ def _new_id() -> str:
 
 # -- the scheduler ---------------------------------------------------------------------
 
+#: What clients see of the alarms: the next sunrise of all and each alarm's payload.
+_View: TypeAlias = tuple[Occurrence | None, list[AlarmPayload]]
+
 
 class AlarmScheduler:
     """Owns the alarms: commands, persistence hooks and the task that fires them.
@@ -327,7 +331,7 @@ class AlarmScheduler:
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._listeners: list[Callable[[], None]] = []
-        self._published: Occurrence | None = None
+        self._published: _View = (None, [])
 
     # -- persistence -----------------------------------------------------------------
 
@@ -349,7 +353,7 @@ class AlarmScheduler:
                 _LOGGER.warning("Dropping saved alarm %r: duplicate id or over the limit", alarm.id)
                 continue
             self._alarms[alarm.id] = alarm
-        self._published = self.next_sunrise()
+        self._published = self._view()
 
     def dump(self) -> list[dict[str, Any]]:
         """The alarms as saved in the state file."""
@@ -363,7 +367,12 @@ class AlarmScheduler:
         return list(self._alarms.values())
 
     def add_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
-        """Call ``listener`` when the alarms or the next sunrise change; returns a remover."""
+        """Call ``listener`` when the alarms or the next sunrise change; returns a remover.
+
+        That is after each command that changes an alarm, and when the scheduler sees
+        an alarm's payload or the next sunrise move on (an alarm fired, an occurrence
+        or a skip passed); not otherwise.
+        """
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
 
@@ -405,6 +414,10 @@ class AlarmScheduler:
             return None
         return {"alarm_id": occurrence.alarm_id, **self._sunrise_payload(occurrence)}
 
+    def _view(self) -> _View:
+        """What clients see of the alarms now: the next sunrise and every alarm."""
+        return self.next_sunrise(), self.list_payload()
+
     def _sunrise_payload(self, occurrence: Occurrence) -> AlarmSunrisePayload:
         return {
             "starts_at": iso_local(occurrence.starts_at, self.tz),
@@ -414,13 +427,21 @@ class AlarmScheduler:
     # -- commands -----------------------------------------------------------------------
 
     async def create(self, command: CreateAlarmCommand) -> Alarm:
-        """Add an alarm; ``limit_reached`` when there are :data:`MAX_ALARMS` already."""
+        """Add an alarm with the command's ``id``, or a new one if it has none.
+
+        Raises ``conflict`` when an alarm has that id already and ``limit_reached``
+        when there are :data:`MAX_ALARMS` alarms.
+        """
         async with self._lock:
+            alarm_id = command.get("id")
+            if alarm_id is not None and alarm_id in self._alarms:
+                raise ProtocolError("conflict", f"an alarm with id {alarm_id!r} exists already")
             if len(self._alarms) >= MAX_ALARMS:
                 raise ProtocolError("limit_reached", f"there are {MAX_ALARMS} alarms already")
-            alarm_id = self._new_id()
-            while alarm_id in self._alarms:  # pragma: no cover - 32 random bits
+            if alarm_id is None:
                 alarm_id = self._new_id()
+                while alarm_id in self._alarms:  # pragma: no cover - 32 random bits
+                    alarm_id = self._new_id()
             alarm = _alarm_from(alarm_id, dict(command))
             await self._commit({**self._alarms, alarm_id: alarm})
             _LOGGER.info("Alarm %s created: %s", alarm_id, _describe(alarm))
@@ -477,7 +498,7 @@ class AlarmScheduler:
             self._alarms = previous
             raise
         self._wakeup.set()
-        self._published = self.next_sunrise()
+        self._published = self._view()
         self._notify()
 
     # -- the task ---------------------------------------------------------------------
@@ -539,14 +560,14 @@ class AlarmScheduler:
                     _LOGGER.exception("Alarm %s could not start its sunrise", alarm.id)
             if due or forgot:
                 await self._save()
-            now = self._clock()
-            upcoming = next_sunrise(list(self._alarms.values()), self.tz, now)
-            if upcoming != self._published:
-                self._published = upcoming
+            view = self._view()
+            if view != self._published:
+                self._published = view
                 self._notify()
+            upcoming = view[0]
             if upcoming is None:
                 return self._recheck
-            return min(self._recheck, max(0.0, upcoming.starts_at - now))
+            return min(self._recheck, max(0.0, upcoming.starts_at - self._clock()))
 
     async def _run(self) -> None:
         while True:

@@ -9,6 +9,10 @@ against absolute deadlines on the event loop's monotonic clock: tick *n* is due 
 ``start + n / tick_rate``, and the level is computed from the elapsed time, so
 sleeps never accumulate drift. State is saved atomically on each user command and
 when a ramp ends, never per tick.
+
+Besides state changes, the controller reports what happens to sunrises as one-off
+events (``sunrise.started``, ``sunrise.finished``, ``sunrise.cancelled``) to the
+listeners registered with :meth:`LightController.add_event_listener`.
 """
 
 from __future__ import annotations
@@ -26,12 +30,17 @@ from typing import Any, Literal, TypeAlias
 from .dimming import Dimmer
 from .output import Output, OutputError
 from .protocol import (
+    ALARM_ID_MAX_LENGTH,
     BRIGHTNESS_MAX,
     CURVES,
+    EVENT_SUNRISE_CANCELLED,
+    EVENT_SUNRISE_FINISHED,
+    EVENT_SUNRISE_STARTED,
     Curve,
     SetLightCommand,
     StartSunriseCommand,
     StatePayload,
+    SunriseEventPayload,
     SunriseStatePayload,
     TransitionStatePayload,
     apply_curve,
@@ -41,6 +50,8 @@ from .store import atomic_write_json, read_json_object, remove_stale_temp_files
 _LOGGER = logging.getLogger(__name__)
 
 RampKind: TypeAlias = Literal["transition", "sunrise"]
+#: Listens to sunrise events: called with the event's name and its payload.
+SunriseEventListener: TypeAlias = Callable[[str, SunriseEventPayload], None]
 STATE_FILE_VERSION = 1
 
 
@@ -54,7 +65,8 @@ class Ramp:
     """A brightness schedule: from ``start`` to ``target`` over ``duration`` seconds.
 
     ``started_at`` is wall-clock (epoch) time, so a saved ramp can be resumed after
-    a restart and still end at the same moment.
+    a restart and still end at the same moment. ``alarm_id`` is the alarm that started
+    a sunrise (``None`` for one started by a command, and for transitions).
     """
 
     kind: RampKind
@@ -63,6 +75,7 @@ class Ramp:
     duration: float
     curve: Curve
     started_at: float
+    alarm_id: str | None = None
 
     @property
     def ends_at(self) -> float:
@@ -105,7 +118,12 @@ class Ramp:
         start, target, duration, started_at = (float(n) for n in numbers)  # type: ignore[arg-type]
         if not (0 <= start <= BRIGHTNESS_MAX and 0 <= target <= BRIGHTNESS_MAX and duration >= 0):
             raise ValueError("ramp values out of range")
-        return cls(kind, start, target, duration, curve, started_at)
+        alarm_id = data.get("alarm_id")  # missing in files from before protocol 2
+        if alarm_id is not None and (
+            not isinstance(alarm_id, str) or not 1 <= len(alarm_id) <= ALARM_ID_MAX_LENGTH
+        ):
+            raise ValueError("ramp alarm id is not a valid id or null")
+        return cls(kind, start, target, duration, curve, started_at, alarm_id)
 
 
 @dataclass(slots=True)
@@ -152,7 +170,8 @@ class LightController:
     Listeners registered with :meth:`add_listener` are called (synchronously, with
     no arguments) after every change worth telling clients about: each command,
     the start and end of a ramp, and at most every ``progress_interval`` seconds
-    while one runs.
+    while one runs. Those registered with :meth:`add_event_listener` are called once
+    per sunrise event, when it happens.
     """
 
     def __init__(
@@ -180,6 +199,7 @@ class LightController:
         self._ramp: Ramp | None = None
         self._ramp_task: asyncio.Task[None] | None = None
         self._listeners: list[Callable[[], None]] = []
+        self._event_listeners: list[SunriseEventListener] = []
         self._output_errors = 0
         self._save_lock = asyncio.Lock()
         # Commands run one at a time, so each ack reports the state it produced.
@@ -231,10 +251,8 @@ class LightController:
 
     async def stop(self) -> None:
         """Stop the engine and save the state, keeping any running ramp for resumption."""
-        ramp_running = self._ramp
-        await self._cancel_ramp_task()
-        if ramp_running is not None:
-            self._ramp = ramp_running
+        # Saved with the ramp it was running, which :meth:`start` resumes.
+        self._ramp = await self._cancel_ramp_task(report=False)
         await self._save()
 
     # -- queries ----------------------------------------------------------------
@@ -248,6 +266,17 @@ class LightController:
         """Call ``listener`` after each change; returns a function that removes it."""
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
+
+    def add_event_listener(self, listener: SunriseEventListener) -> Callable[[], None]:
+        """Call ``listener(event, payload)`` for each sunrise event; returns a remover.
+
+        ``sunrise.started`` when a sunrise begins (not when a saved one is resumed at
+        :meth:`start`), ``sunrise.finished`` when one reaches its end, and
+        ``sunrise.cancelled`` when one is stopped or replaced by a command (before the
+        replacing sunrise's ``sunrise.started``). Called synchronously, in order.
+        """
+        self._event_listeners.append(listener)
+        return lambda: self._event_listeners.remove(listener)
 
     def current_level(self) -> float:
         """The brightness (0-255) the light is at now."""
@@ -271,6 +300,7 @@ class LightController:
                 "target_brightness": ramp.target,
                 "progress": round(ramp.progress(self._wall() - ramp.started_at), 4),
                 "curve": ramp.curve,
+                "alarm_id": ramp.alarm_id,
             }
         elif ramp is not None:
             transition = {"target_brightness": ramp.target, "ends_at": iso_utc(ramp.ends_at)}
@@ -317,19 +347,24 @@ class LightController:
         return self.snapshot()
 
     async def start_sunrise(
-        self, command: StartSunriseCommand, *, started_at: float | None = None
+        self,
+        command: StartSunriseCommand,
+        *,
+        started_at: float | None = None,
+        alarm_id: str | None = None,
     ) -> StatePayload:
         """Start a sunrise ramp; cancels any running ramp.
 
         ``started_at`` (wall clock, default now) anchors a scheduled sunrise (an alarm)
         at its planned start: it ends at ``started_at + duration`` and, started late,
-        begins at the level its schedule calls for by now.
+        begins at the level its schedule calls for by now. ``alarm_id`` is the alarm
+        that starts it, reported with the sunrise and its events.
         """
         async with self._command_lock:
-            return await self._start_sunrise(command, started_at)
+            return await self._start_sunrise(command, started_at, alarm_id)
 
     async def _start_sunrise(
-        self, command: StartSunriseCommand, started_at: float | None = None
+        self, command: StartSunriseCommand, started_at: float | None, alarm_id: str | None
     ) -> StatePayload:
         current = self.current_level() if self._on else 0.0
         await self._cancel_ramp_task()
@@ -342,11 +377,13 @@ class LightController:
             command["duration"],
             command["curve"],
             self._wall() if started_at is None else started_at,
+            alarm_id,
         )
         self._on = True
         self._on_brightness = ramp.target
         self._level = start
         self._begin_ramp(ramp)
+        self._sunrise_event(EVENT_SUNRISE_STARTED, ramp)
         await self._save()
         self._notify()
         return self.snapshot()
@@ -375,13 +412,21 @@ class LightController:
         self._ramp = ramp
         self._ramp_task = asyncio.create_task(self._run_ramp(ramp), name=f"daybreak {ramp.kind}")
 
-    async def _cancel_ramp_task(self) -> None:
+    async def _cancel_ramp_task(self, *, report: bool = True) -> Ramp | None:
+        """Stop the running ramp, if any, and return it.
+
+        With ``report``, a sunrise is reported ``sunrise.cancelled`` at once, before
+        anything else can run (so before any state push that shows it gone).
+        """
+        ramp, self._ramp = self._ramp, None
         task, self._ramp_task = self._ramp_task, None
-        self._ramp = None
+        if report:
+            self._sunrise_event(EVENT_SUNRISE_CANCELLED, ramp)
         if task is not None and not task.done():
             task.cancel()
             # asyncio.wait does not re-raise the task's CancelledError, only our own.
             await asyncio.wait({task})
+        return ramp
 
     async def _run_ramp(self, ramp: Ramp) -> None:
         """Drive the output along ``ramp`` at the tick rate until it ends."""
@@ -410,6 +455,7 @@ class LightController:
         if ramp.target <= 0:
             self._on = False
         _LOGGER.debug("%s finished at %.2f", ramp.kind, ramp.target)
+        self._sunrise_event(EVENT_SUNRISE_FINISHED, ramp)
         await self._save()
         self._notify()
 
@@ -437,6 +483,19 @@ class LightController:
     def _notify(self) -> None:
         for listener in list(self._listeners):
             listener()
+
+    def _sunrise_event(self, event: str, ramp: Ramp | None) -> None:
+        """Tell the event listeners that ``event`` happened to ``ramp``, if a sunrise."""
+        if ramp is None or ramp.kind != "sunrise":
+            return
+        payload: SunriseEventPayload = {
+            "time": iso_utc(self._wall()),
+            "alarm_id": ramp.alarm_id,
+            "target_brightness": ramp.target,
+            "duration": ramp.duration,
+        }
+        for listener in list(self._event_listeners):
+            listener(event, payload)
 
     async def _save(self) -> None:
         async with self._save_lock:

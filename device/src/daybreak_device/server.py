@@ -3,7 +3,9 @@
 :class:`DaybreakServer` wires the pieces together: the output backend, the
 :class:`~daybreak_device.light.LightController`, a python-socketio ``AsyncServer``
 (ASGI, WebSocket only) wrapped around a Starlette app with the REST API, and the
-state stream task that pushes ``state`` on change and ``heartbeat`` periodically.
+push stream task that pushes, in order, the one-off events (``sunrise.*``,
+``alarm.fired``) as they happen, ``state`` and ``alarms`` on change (coalesced) and
+``heartbeat`` periodically.
 Socket.IO commands and REST calls go through the same :meth:`DaybreakServer.execute`,
 so they validate and answer alike.
 """
@@ -18,6 +20,7 @@ import logging
 import signal
 import socket
 import time
+from collections import deque
 from collections.abc import Callable, Generator
 from typing import Any
 
@@ -31,7 +34,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from . import __version__
-from .alarms import Alarm, AlarmScheduler, Occurrence, load_timezone, zone_name
+from .alarms import Alarm, AlarmScheduler, Occurrence, iso_local, load_timezone, zone_name
 from .config import Settings, resolve_device_id
 from .dimming import Dimmer
 from .discovery import Advertiser, advertising_plan, build_service_info
@@ -39,6 +42,8 @@ from .light import LightController, iso_utc
 from .output import GpiozeroOutput, Output, SysfsPwmOutput, mock_pin_factory
 from .protocol import (
     COMMANDS,
+    EVENT_ALARM_FIRED,
+    EVENT_ALARMS,
     EVENT_CREATE_ALARM,
     EVENT_DELETE_ALARM,
     EVENT_GET_ALARM,
@@ -55,6 +60,8 @@ from .protocol import (
     MAX_PAYLOAD_BYTES,
     PROTOCOL_VERSION,
     Ack,
+    AlarmFiredPayload,
+    AlarmsPayload,
     CreateAlarmCommand,
     ErrorCode,
     HeartbeatPayload,
@@ -63,6 +70,7 @@ from .protocol import (
     SetLightCommand,
     StartSunriseCommand,
     StatePayload,
+    SunriseEventPayload,
     UpdateAlarmCommand,
     error_ack,
     validate_command,
@@ -87,6 +95,7 @@ _HTTP_STATUS: dict[ErrorCode, int] = {
     "method_not_allowed": 405,
     "internal_error": 500,
     "limit_reached": 409,
+    "conflict": 409,
 }
 
 
@@ -216,7 +225,12 @@ class DaybreakServer:
         self._advertiser: Advertiser | None = None
         self._device_id = ""
         self._started_monotonic = time.monotonic()
-        self._dirty = asyncio.Event()
+        # The push stream: woken by _wake; pushes the queued one-off events in order,
+        # then the state and the alarms if they are marked dirty.
+        self._wake = asyncio.Event()
+        self._events: deque[tuple[str, SunriseEventPayload | AlarmFiredPayload]] = deque()
+        self._state_dirty = False
+        self._alarms_dirty = False
         self._tasks: set[asyncio.Task[Any]] = set()
         self._uvicorn: _Uvicorn | None = None
         self._serve_task: asyncio.Task[None] | None = None
@@ -267,6 +281,7 @@ class DaybreakServer:
 
     async def start(self) -> None:
         """Open the output, restore state, bind the port and start serving."""
+        self._started_monotonic = time.monotonic()
         settings = self.settings
         settings.state_dir.mkdir(parents=True, exist_ok=True)
         self._device_id = await asyncio.to_thread(resolve_device_id, settings.state_dir)
@@ -289,12 +304,13 @@ class DaybreakServer:
         # alarm sunrise and the alarm's note that it fired.
         self._controller.persist("alarms", load=self._alarms.load, dump=self._alarms.dump)
         await self._controller.start()
-        self._controller.add_listener(self._dirty.set)
-        self._alarms.add_listener(self._dirty.set)
+        self._controller.add_listener(self._state_changed)
+        self._controller.add_event_listener(self._queue_event)
+        self._alarms.add_listener(self._alarms_changed)
         self._alarms.start()
         if settings.mock:
             self._controller.add_listener(self._log_mock_led)
-        self._spawn(self._state_stream(), "daybreak state stream")
+        self._spawn(self._push_stream(), "daybreak push stream")
 
         family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
         # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY on accepted connections only
@@ -422,6 +438,10 @@ class DaybreakServer:
 
     # -- protocol -----------------------------------------------------------------
 
+    def uptime(self) -> float:
+        """Seconds since the server started (monotonic clock, rounded to 1 ms)."""
+        return round(time.monotonic() - self._started_monotonic, 3)
+
     def info(self) -> InfoPayload:
         """The device info payload."""
         return {
@@ -432,11 +452,16 @@ class DaybreakServer:
             "protocol_version": PROTOCOL_VERSION,
             "output": self._output.description if self._output else "",
             "timezone": zone_name(self._alarms.tz) if self._alarms else "",
+            "uptime": self.uptime(),
         }
 
     def state(self) -> StatePayload:
         """The state payload: the light's state and the next alarm sunrise."""
         return self._with_next_sunrise(self.controller.snapshot())
+
+    def alarms_payload(self) -> AlarmsPayload:
+        """The ``alarms`` event's payload: every alarm."""
+        return {"alarms": self.alarms.list_payload()}
 
     def _with_next_sunrise(self, state: StatePayload) -> StatePayload:
         state["next_sunrise"] = self.alarms.next_sunrise_payload()
@@ -494,10 +519,21 @@ class DaybreakServer:
         """Start an alarm's sunrise at its scheduled start, so it ends at the wake time.
 
         A light already at or above the alarm's brightness is left alone: a wake-up
-        alarm never dims the room.
+        alarm never dims the room. Either way ``alarm.fired`` is pushed first (with
+        ``sunrise`` false when left alone), then the sunrise's ``sunrise.started``.
         """
         controller = self.controller
-        if controller.snapshot()["on"] and controller.current_level() >= alarm.target_brightness:
+        bright = controller.snapshot()["on"] and (
+            controller.current_level() >= alarm.target_brightness
+        )
+        fired: AlarmFiredPayload = {
+            "time": iso_utc(self._clock()),
+            "alarm_id": alarm.id,
+            "wake_at": iso_local(occurrence.wake_at, self.alarms.tz),
+            "sunrise": not bright,
+        }
+        self._queue_event(EVENT_ALARM_FIRED, fired)
+        if bright:
             _LOGGER.info("Alarm %s: the light is already that bright; left alone", alarm.id)
             return
         command: StartSunriseCommand = {
@@ -506,7 +542,7 @@ class DaybreakServer:
             "start_brightness": None,
             "curve": alarm.curve,
         }
-        await controller.start_sunrise(command, started_at=occurrence.starts_at)
+        await controller.start_sunrise(command, started_at=occurrence.starts_at, alarm_id=alarm.id)
 
     async def _save_state(self) -> None:
         await self.controller.save()
@@ -540,13 +576,15 @@ class DaybreakServer:
                 "missing or wrong token", {"code": "unauthorized"}
             )
         await self.sio.enter_room(sid, CLIENTS_ROOM)
-        # The CONNECT packet is sent after this handler returns; the state follows it.
-        self._spawn(self._send_state(sid), f"daybreak initial state {sid}")
+        # The CONNECT packet is sent after this handler returns; state and alarms follow.
+        self._spawn(self._send_initial(sid), f"daybreak initial state {sid}")
         return None
 
-    async def _send_state(self, sid: str) -> None:
+    async def _send_initial(self, sid: str) -> None:
+        """Send a new client the state, then the alarms (no one-off events)."""
         await asyncio.sleep(0)
         await self.sio.emit(EVENT_STATE, self.state(), to=sid)
+        await self.sio.emit(EVENT_ALARMS, self.alarms_payload(), to=sid)
 
     async def _on_disconnect(self, sid: str, reason: Any = None, *_: Any) -> Ack | None:
         if self.sio.manager.is_connected(sid, "/"):
@@ -572,10 +610,28 @@ class DaybreakServer:
             event = "*"
         return error_ack("unknown_event", f"unknown event {str(event)[:64]!r}")
 
-    async def _state_stream(self) -> None:
-        """Push ``state`` after changes (coalesced) and ``heartbeat`` periodically.
+    def _state_changed(self) -> None:
+        """The light changed: push ``state`` soon."""
+        self._state_dirty = True
+        self._wake.set()
 
-        Runs whether or not clients are connected.
+    def _alarms_changed(self) -> None:
+        """The alarms changed: push ``alarms`` and ``state`` (its ``next_sunrise``) soon."""
+        self._alarms_dirty = self._state_dirty = True
+        self._wake.set()
+
+    def _queue_event(self, event: str, payload: SunriseEventPayload | AlarmFiredPayload) -> None:
+        """Push the one-off ``event`` soon, after those queued before it."""
+        self._events.append((event, payload))
+        self._wake.set()
+
+    async def _push_stream(self) -> None:
+        """Push to all clients: one-off events, ``state``, ``alarms``, ``heartbeat``.
+
+        Each wake-up sends the queued events in order, then ``state`` and ``alarms`` if
+        they changed since they were last sent (many changes, one push). ``heartbeat``
+        goes whenever ``heartbeat_interval`` passes without a wake-up. Runs whether or
+        not clients are connected.
         """
         interval = self.settings.heartbeat_interval
         next_heartbeat = time.monotonic() + interval
@@ -583,17 +639,25 @@ class DaybreakServer:
             timeout = max(0.0, next_heartbeat - time.monotonic())
             try:
                 async with asyncio.timeout(timeout):
-                    await self._dirty.wait()
+                    await self._wake.wait()
             except TimeoutError:
                 next_heartbeat = time.monotonic() + interval
                 heartbeat: HeartbeatPayload = {
-                    "uptime": round(time.monotonic() - self._started_monotonic, 3),
+                    "uptime": self.uptime(),
                     "time": iso_utc(time.time()),
                 }
                 await self.sio.emit(EVENT_HEARTBEAT, heartbeat, to=CLIENTS_ROOM)
                 continue
-            self._dirty.clear()
-            await self.sio.emit(EVENT_STATE, self.state(), to=CLIENTS_ROOM)
+            self._wake.clear()
+            while self._events:
+                event, payload = self._events.popleft()
+                await self.sio.emit(event, payload, to=CLIENTS_ROOM)
+            if self._state_dirty:
+                self._state_dirty = False
+                await self.sio.emit(EVENT_STATE, self.state(), to=CLIENTS_ROOM)
+            if self._alarms_dirty:
+                self._alarms_dirty = False
+                await self.sio.emit(EVENT_ALARMS, self.alarms_payload(), to=CLIENTS_ROOM)
 
     # -- REST ---------------------------------------------------------------------
 
