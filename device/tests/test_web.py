@@ -4,7 +4,10 @@ Debian's ``chromium`` and ``chromedriver`` (``scripts/setup`` installs them) are
 with Selenium, one browser for the whole module; the server runs in the test's event
 loop with a mock pin, so every WebDriver call runs in a thread (``asyncio.to_thread``)
 while the loop keeps serving. Each test gets its own device on its own port, so its own
-origin and an empty ``localStorage``. Screenshots go to ``test-artifacts/web/``.
+origin and an empty ``localStorage``. The devices keep their alarms in New York time
+while the browser runs in UTC (or Berlin, where a test says so), so the page must show
+alarm times as the device has them. Screenshots go to ``test-artifacts/web/``;
+``phone-dark.png`` (from ``test_layout_on_phone_and_desktop``) is ``docs/web-page.png``.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ import re
 import shutil
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +39,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from daybreak_device.config import Settings
 from daybreak_device.light import STATE_FILE_VERSION
+from daybreak_device.protocol import MAX_ALARMS
 from daybreak_device.webpage import WEB_DIR, content_security_policy
 from helpers import TOKEN, Client, Device
 
@@ -55,6 +61,8 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
 PHONE = (412, 915)
 DESKTOP = (1280, 800)
 WAIT = 10.0  # seconds for anything the page should show
+DEVICE_ZONE = "America/New_York"
+DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 def to_wire(percent: float) -> int:
@@ -66,11 +74,25 @@ def to_percent(brightness: float) -> int:
     return max(1, math.floor(brightness * 100 / 255 + 0.5)) if brightness > 0 else 0
 
 
+def sunrise_text(sunrise: dict[str, str]) -> str:
+    """An alarm sunrise as the page words it, in the device's time: "Tue 06:00 → 06:30"."""
+    starts, wakes = (datetime.fromisoformat(sunrise[key]) for key in ("starts_at", "wake_at"))
+    assert starts - datetime.now(starts.tzinfo) < timedelta(days=6)  # else a date is added
+    assert starts.date() == wakes.date()  # else the wake day is added
+    return f"{DAYS[starts.weekday()]} {starts:%H:%M} → {wakes:%H:%M}"
+
+
 async def eventually(condition: Callable[[], bool], timeout: float = WAIT) -> None:
     """Wait (in the loop, so the server keeps running) until ``condition()`` holds."""
     async with asyncio.timeout(timeout):
         while not condition():
             await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The test devices' settings, in a time zone that is neither UTC nor Berlin."""
+    return replace(settings, timezone=DEVICE_ZONE)
 
 
 # -- the browser ---------------------------------------------------------------------
@@ -208,6 +230,69 @@ class Page:
 
     def power_checked(self) -> bool:
         return self.find("power").get_attribute("aria-checked") == "true"
+
+    def focused(self) -> str:
+        return str(self.js("return document.activeElement.id"))
+
+    def key(self, *keys: str) -> None:
+        ActionChains(self.driver).send_keys(*keys).perform()
+
+    # -- alarms
+
+    def alarms(self) -> list[dict[str, Any]]:
+        """The alarms the page lists, as it shows them."""
+        return list(
+            self.js(
+                "return [...$('alarm-list').children].map((li) => {"
+                " const text = (part) => li.querySelector('.alarm-' + part).textContent;"
+                " const s = li.querySelector('[data-action=enabled]');"
+                " return {id: li.dataset.id, time: text('time'), days: text('days'),"
+                " sunrise: text('sunrise'), next: text('next'), skip: text('skip'),"
+                " on: s.getAttribute('aria-checked') === 'true',"
+                " switch: s.querySelector('.switch-text').textContent}})"
+            )
+        )
+
+    def alarm_button(self, alarm_id: str, action: str) -> WebElement:
+        """An alarm's ``enabled`` switch or its ``edit``, ``skip`` or ``delete`` button."""
+        element = self.js(
+            "const li = [...$('alarm-list').children].find((li) => li.dataset.id === arguments[0]);"
+            "return li.querySelector(`[data-action=${arguments[1]}]`)",
+            alarm_id,
+            action,
+        )
+        assert isinstance(element, WebElement)
+        return element
+
+    def wait_alarms(self, condition: Callable[[list[dict[str, Any]]], bool], message: str) -> Any:
+        """Wait until the listed alarms satisfy ``condition``; return them."""
+        self.wait(lambda _: condition(self.alarms()), message)
+        return self.alarms()
+
+    def fill_alarm(
+        self,
+        *,
+        time_keys: str | None = None,
+        days: dict[int, bool] | None = None,
+        minutes: str | None = None,
+        percent: str | None = None,
+        curve: str | None = None,
+    ) -> None:
+        """Fill in the alarm form; ``time_keys`` as typed into Chromium's en-US time input."""
+        if time_keys is not None:
+            self.js("$('alarm-time').focus()")  # the hour part
+            self.find("alarm-time").send_keys(time_keys)
+        for day, checked in (days or {}).items():
+            box = self.find(f"day-{day}")
+            if box.is_selected() != checked:
+                box.click()
+        for element_id, value in (("alarm-duration", minutes), ("alarm-target", percent)):
+            if value is not None:
+                field = self.find(element_id)
+                field.clear()
+                field.send_keys(value)
+        if curve is not None:
+            Select(self.find("alarm-curve")).select_by_visible_text(curve)
 
 
 @pytest.fixture
@@ -478,6 +563,399 @@ async def test_device_refusal_is_shown(page: Page) -> None:
     await in_thread(page.wait_shown, "error", False)
 
 
+# -- alarms ---------------------------------------------------------------------------
+
+
+async def create_alarm(http: httpx.AsyncClient, **fields: Any) -> dict[str, Any]:
+    """Create an alarm over REST (as another client would); return it."""
+    response = await http.post("/api/alarms", json=fields)
+    assert response.status_code == 201, response.text
+    return dict(response.json()["alarm"])
+
+
+def device_alarm(device: Device, alarm_id: str) -> dict[str, Any]:
+    """An alarm as the device reports it."""
+    return dict(device.server.alarms.payload(device.server.alarms.get(alarm_id)))
+
+
+async def test_alarms_are_listed(page: Page, http: httpx.AsyncClient) -> None:
+    workdays = await create_alarm(http, time="06:30", weekdays=[0, 1, 2, 3, 4])
+    weekend = await create_alarm(
+        http, time="09:15", weekdays=[5, 6], duration=600, target_brightness=128, curve="ease_in"
+    )
+    off = await create_alarm(http, time="05:00", weekdays=[0, 2, 4], enabled=False)
+    await in_thread(page.scheme, "light")
+    await in_thread(
+        page.driver.execute_cdp_cmd,
+        "Emulation.setTimezoneOverride",
+        {"timezoneId": "Europe/Berlin"},
+    )
+    try:
+        await logged_in(page)
+        assert await in_thread(page.shown, "alarms")
+        listed = await in_thread(page.wait_alarms, lambda alarms: len(alarms) == 3, "3 alarms")
+        zone = await in_thread(page.text, "alarm-zone")
+    finally:
+        await in_thread(
+            page.driver.execute_cdp_cmd, "Emulation.setTimezoneOverride", {"timezoneId": ""}
+        )
+    assert zone == (
+        f"Alarm times are in the device's time zone, {DEVICE_ZONE} "
+        "(this browser is on Europe/Berlin)."
+    )
+    # Oldest first, each with its time, days, sunrise and next occurrence (device time).
+    assert listed == [
+        {
+            "id": workdays["id"],
+            "time": "06:30",
+            "days": "Mon\N{EN DASH}Fri",
+            "sunrise": "30 min sunrise to 100%, even",
+            "next": f"Next sunrise: {sunrise_text(workdays['next_sunrise'])}",
+            "skip": "Skip next",
+            "on": True,
+            "switch": "On",
+        },
+        {
+            "id": weekend["id"],
+            "time": "09:15",
+            "days": "Sat, Sun",
+            "sunrise": "10 min sunrise to 50%, slow start",
+            "next": f"Next sunrise: {sunrise_text(weekend['next_sunrise'])}",
+            "skip": "Skip next",
+            "on": True,
+            "switch": "On",
+        },
+        {
+            "id": off["id"],
+            "time": "05:00",
+            "days": "Mon, Wed, Fri",
+            "sunrise": "30 min sunrise to 100%, even",
+            "next": "Off",
+            "skip": "Skip next",
+            "on": False,
+            "switch": "Off",
+        },
+    ]
+    # The next alarm sunrise of all, from the state.
+    upcoming = page.device.server.state()["next_sunrise"]
+    assert upcoming is not None
+    await in_thread(page.wait_text, "next-sunrise", "^Next sunrise")
+    assert await in_thread(page.text, "next-sunrise") == (f"Next sunrise: {sunrise_text(upcoming)}")
+    assert not await in_thread(page.shown, "alarm-empty")
+    assert not await in_thread(page.shown, "alarm-limit")
+    # Every control is named after its alarm.
+    names = await in_thread(page.control_names)
+    assert names["alarm-0-enabled"] == "06:30 Mon\N{EN DASH}Fri"
+    assert names["alarm-1-edit"] == "Edit 09:15 Sat, Sun"
+    assert names["alarm-2-skip"] == "Skip next 05:00 Mon, Wed, Fri"
+    assert names["alarm-2-delete"] == "Delete 05:00 Mon, Wed, Fri"
+    await in_thread(page.screenshot, "phone-alarms")
+    assert await in_thread(page.console_errors) == []
+
+
+async def test_alarm_create_and_edit(page: Page) -> None:
+    device = page.device
+    await logged_in(page)
+    await in_thread(page.wait_shown, "alarm-empty")
+    assert await in_thread(page.text, "next-sunrise") == "No alarm sunrise coming up."
+
+    # Create: 06:45 on weekdays and Sunday, a 20-minute sunrise to 50%, slow end.
+    await in_thread(
+        lambda: page.fill_alarm(
+            time_keys="0645A", days={6: True}, minutes="20", percent="50", curve="Slow end"
+        )
+    )
+    await in_thread(lambda: page.find("alarm-save").click())
+    await eventually(lambda: len(device.server.alarms.alarms) == 1)
+    alarm = device.server.alarms.alarms[0]
+    assert (alarm.time, alarm.weekdays, alarm.enabled) == ("06:45", (0, 1, 2, 3, 4, 6), True)
+    assert (alarm.duration, alarm.target_brightness, alarm.curve) == (1200, 128, "ease_out")
+    listed = await in_thread(page.wait_alarms, lambda alarms: len(alarms) == 1, "1 alarm")
+    assert listed[0]["days"] == "Mon\N{EN DASH}Fri, Sun"
+    assert listed[0]["sunrise"] == "20 min sunrise to 50%, slow end"
+    assert listed[0]["next"] == (
+        f"Next sunrise: {sunrise_text(device_alarm(device, alarm.id)['next_sunrise'])}"
+    )
+    assert not await in_thread(page.shown, "alarm-empty")
+    await in_thread(page.wait_text, "next-sunrise", "^Next sunrise: ")
+    # The form is ready for the next one.
+    assert await in_thread(lambda: page.find("alarm-time").get_attribute("value")) == "07:00"
+    assert await in_thread(page.text, "alarm-status") == "Alarm 06:45 Mon\N{EN DASH}Fri, Sun added."
+
+    # Edit: the form opens with the alarm's values; only what changes is sent, so the
+    # brightness (128, shown as 50%) stays exactly as it was.
+    await in_thread(lambda: page.alarm_button(alarm.id, "edit").click())
+    await in_thread(page.wait_text, "alarm-form-title", "^Edit the 06:45 alarm$")
+    assert await in_thread(page.focused) == "alarm-time"
+    assert await in_thread(page.text, "alarm-save") == "Save alarm"
+    assert await in_thread(page.shown, "alarm-cancel")
+    form = await in_thread(
+        page.js,
+        "return {time: $('alarm-time').value, minutes: $('alarm-duration').value,"
+        " percent: $('alarm-target').value, curve: $('alarm-curve').value,"
+        " days: [...$('alarm-days').querySelectorAll('input')].map((box) => box.checked)}",
+    )
+    assert form == {
+        "time": "06:45",
+        "minutes": "20",
+        "percent": "50",
+        "curve": "ease_out",
+        "days": [True, True, True, True, True, False, True],
+    }
+    await in_thread(page.screenshot, "phone-alarm-edit")
+    sent: list[tuple[str, Any]] = []
+    execute = device.server.execute
+
+    async def spy(event: str, payload: Any) -> Any:
+        sent.append((event, payload))
+        return await execute(event, payload)
+
+    device.server.execute = spy  # type: ignore[method-assign]
+    await in_thread(lambda: page.fill_alarm(days={0: False}, minutes="45"))
+    await in_thread(lambda: page.find("alarm-save").click())
+    await eventually(lambda: device.server.alarms.alarms[0].duration == 2700)
+    assert sent == [
+        ("alarm.update", {"id": alarm.id, "weekdays": [1, 2, 3, 4, 6], "duration": 2700})
+    ]
+    alarm = device.server.alarms.alarms[0]
+    assert (alarm.time, alarm.weekdays, alarm.target_brightness) == ("06:45", (1, 2, 3, 4, 6), 128)
+    await in_thread(page.wait_text, "alarm-form-title", "^New alarm$")
+    assert not await in_thread(page.shown, "alarm-cancel")
+    assert await in_thread(page.focused) == "alarm-0-edit"  # back where editing started
+    listed = await in_thread(
+        page.wait_alarms, lambda alarms: alarms[0]["days"] == "Tue\N{EN DASH}Fri, Sun", "edited"
+    )
+    assert listed[0]["sunrise"] == "45 min sunrise to 50%, slow end"
+
+    # Cancel leaves an alarm as it was.
+    await in_thread(lambda: page.alarm_button(alarm.id, "edit").click())
+    await in_thread(lambda: page.fill_alarm(minutes="90"))
+    await in_thread(lambda: page.find("alarm-cancel").click())
+    await in_thread(page.wait_text, "alarm-form-title", "^New alarm$")
+    assert await in_thread(page.focused) == "alarm-0-edit"
+    assert await in_thread(lambda: page.find("alarm-duration").get_attribute("value")) == "30"
+    assert device.server.alarms.alarms[0].duration == 2700
+    assert await in_thread(page.console_errors) == []
+
+
+async def test_alarm_switch_skip_and_delete(page: Page, http: httpx.AsyncClient) -> None:
+    device = page.device
+    made = await create_alarm(http, time="06:45", weekdays=[1, 2, 3, 4, 6])
+    alarm = device.server.alarms.get(made["id"])
+    await logged_in(page)
+    await in_thread(page.wait_alarms, lambda alarms: len(alarms) == 1, "1 alarm")
+
+    # Disable and enable again with the switch.
+    await in_thread(lambda: page.alarm_button(alarm.id, "enabled").click())
+    await eventually(lambda: not device.server.alarms.alarms[0].enabled)
+    listed = await in_thread(page.wait_alarms, lambda alarms: not alarms[0]["on"], "off")
+    assert (listed[0]["switch"], listed[0]["next"]) == ("Off", "Off")
+    await in_thread(page.wait_text, "next-sunrise", "^No alarm sunrise coming up.$")
+    await in_thread(lambda: page.alarm_button(alarm.id, "enabled").click())
+    await eventually(lambda: device.server.alarms.alarms[0].enabled)
+    await in_thread(page.wait_alarms, lambda alarms: alarms[0]["on"], "on")
+
+    # Skip the next one, then un-skip it.
+    await in_thread(lambda: page.alarm_button(alarm.id, "skip").click())
+    await eventually(lambda: device_alarm(device, alarm.id)["skip_next"])
+    skipped = device_alarm(device, alarm.id)
+    listed = await in_thread(
+        page.wait_alarms, lambda alarms: alarms[0]["skip"] == "Undo skip", "skipped"
+    )
+    assert listed[0]["next"] == f"Next one skipped; then {sunrise_text(skipped['next_sunrise'])}"
+    await in_thread(lambda: page.alarm_button(alarm.id, "skip").click())
+    await eventually(lambda: not device_alarm(device, alarm.id)["skip_next"])
+    listed = await in_thread(
+        page.wait_alarms, lambda alarms: alarms[0]["skip"] == "Skip next", "un-skipped"
+    )
+    assert listed[0]["next"].startswith("Next sunrise: ")
+
+    # Delete asks first: "Cancel" keeps it, "OK" deletes it.
+    def delete(accept: bool) -> str:
+        page.alarm_button(alarm.id, "delete").click()
+        dialog = page.wait(lambda driver: driver.switch_to.alert, "confirm dialog")
+        question = str(dialog.text)
+        if accept:
+            dialog.accept()
+        else:
+            dialog.dismiss()
+        return question
+
+    assert await in_thread(delete, False) == "Delete the alarm 06:45 Tue\N{EN DASH}Fri, Sun?"
+    await asyncio.sleep(0.3)
+    assert len(device.server.alarms.alarms) == 1
+    await in_thread(delete, True)
+    await eventually(lambda: device.server.alarms.alarms == [])
+    await in_thread(page.wait_shown, "alarm-empty")
+    assert await in_thread(page.alarms) == []
+    assert await in_thread(page.focused) == "alarms-title"  # not lost with the button
+    assert await in_thread(page.console_errors) == []
+
+
+async def test_alarm_refusals_and_the_limit(page: Page, http: httpx.AsyncClient) -> None:
+    device = page.device
+    for n in range(MAX_ALARMS - 1):
+        await create_alarm(http, time=f"05:{n:02d}")
+    await logged_in(page)
+    await in_thread(page.wait_alarms, lambda alarms: len(alarms) == MAX_ALARMS - 1, "19 alarms")
+
+    # A value the device refuses (a page that let it through): its message is shown.
+    def create_too_long() -> None:
+        page.js("$('alarm-duration').removeAttribute('max')")
+        page.fill_alarm(minutes="500")
+        page.find("alarm-save").click()
+
+    await in_thread(create_too_long)
+    message = await in_thread(page.wait_text, "error", "refused")
+    assert message.startswith("The device refused that: ")
+    assert "duration" in message
+    assert message.endswith("(invalid_payload)")
+    # On show where the form is, far down the page.
+    assert await in_thread(
+        page.js,
+        "const box = $('error').getBoundingClientRect();"
+        "return scrollY > 500 && box.top >= 0 && box.bottom <= innerHeight",
+    )
+    assert len(device.server.alarms.alarms) == MAX_ALARMS - 1
+
+    # The 20th is the last: the form makes way for a note.
+    def create_last() -> None:
+        page.fill_alarm(minutes="30")
+        page.find("alarm-save").click()
+
+    await in_thread(create_last)
+    await in_thread(page.wait_shown, "alarm-limit")
+    assert len(device.server.alarms.alarms) == MAX_ALARMS
+    assert not await in_thread(page.shown, "error")  # the command that worked cleared it
+    assert not await in_thread(page.shown, "alarm-form")
+    limit = " ".join((await in_thread(page.text, "alarm-limit")).split())
+    assert limit == "The device keeps at most 20 alarms: delete one to add another."
+    assert await in_thread(page.focused) == "alarms-title"
+    assert len(await in_thread(page.alarms)) == MAX_ALARMS
+    # Editing still works at the limit.
+    first = device.server.alarms.alarms[0].id
+    await in_thread(lambda: page.alarm_button(first, "edit").click())
+    await in_thread(page.wait_shown, "alarm-form")
+    await in_thread(lambda: page.find("alarm-cancel").click())
+    await in_thread(page.wait_shown, "alarm-form", False)
+
+    # A page that tries anyway gets the device's refusal.
+    def create_one_more() -> None:
+        page.js("$('alarm-form').hidden = false")
+        page.find("alarm-save").click()
+
+    await in_thread(create_one_more)
+    message = await in_thread(page.wait_text, "error", "refused")
+    assert message == "The device refused that: there are 20 alarms already (limit_reached)"
+    assert len(device.server.alarms.alarms) == MAX_ALARMS
+    await in_thread(page.screenshot, "phone-alarm-limit")
+
+
+async def test_alarms_changed_elsewhere_show_up(
+    page: Page, http: httpx.AsyncClient, connect: Callable[..., Any]
+) -> None:
+    """Needs the device's pushed ``alarms`` (protocol 2): no reload, no command of its own."""
+    await logged_in(page)
+    await in_thread(page.wait_shown, "alarm-empty")
+    other: Client = await connect()
+
+    made = await create_alarm(http, time="06:30", weekdays=[0, 1, 2, 3, 4])
+    listed = await in_thread(page.wait_alarms, lambda alarms: len(alarms) == 1, "REST alarm")
+    assert (listed[0]["id"], listed[0]["time"], listed[0]["days"]) == (
+        made["id"],
+        "06:30",
+        "Mon\N{EN DASH}Fri",
+    )
+    await in_thread(page.wait_text, "next-sunrise", "^Next sunrise: ")
+
+    ack = await other.call("alarm.update", {"id": made["id"], "time": "07:10"})
+    assert ack["ok"], ack
+    await in_thread(page.wait_alarms, lambda alarms: alarms[0]["time"] == "07:10", "updated")
+    assert (await http.post(f"/api/alarms/{made['id']}/skip")).status_code == 200
+    await in_thread(page.wait_alarms, lambda alarms: alarms[0]["skip"] == "Undo skip", "skipped")
+
+    # Being edited here while deleted elsewhere: the form lets go of it and says so.
+    await in_thread(lambda: page.alarm_button(made["id"], "edit").click())
+    await in_thread(page.wait_text, "alarm-form-title", "^Edit the 07:10 alarm$")
+    assert (await other.call("alarm.delete", {"id": made["id"]}))["ok"]
+    await in_thread(page.wait_shown, "alarm-empty")
+    await in_thread(page.wait_text, "alarm-form-title", "^New alarm$")
+    assert await in_thread(page.text, "alarm-status") == "The alarm you were editing was deleted."
+    assert await in_thread(page.text, "next-sunrise") == "No alarm sunrise coming up."
+
+
+async def test_alarms_from_a_device_without_the_push(page: Page, http: httpx.AsyncClient) -> None:
+    """A protocol 1 device pushes no ``alarms``: the page asks for them on connecting."""
+    device = page.device
+    emit = device.server.sio.emit
+
+    async def emit_but_alarms(event: str, *args: Any, **kwargs: Any) -> Any:
+        if event != "alarms":
+            await emit(event, *args, **kwargs)
+
+    device.server.sio.emit = emit_but_alarms  # type: ignore[method-assign]
+    first = await create_alarm(http, time="06:30")
+    await logged_in(page)
+    listed = await in_thread(page.wait_alarms, lambda alarms: len(alarms) == 1, "listed")
+    assert (listed[0]["id"], listed[0]["days"]) == (first["id"], "Every day")
+    # Made elsewhere meanwhile: shown with the answer to the page's next alarm command.
+    second = await create_alarm(http, time="07:30")
+    await in_thread(lambda: page.alarm_button(first["id"], "skip").click())
+    listed = await in_thread(page.wait_alarms, lambda alarms: len(alarms) == 2, "both")
+    assert [alarm["id"] for alarm in listed] == [first["id"], second["id"]]
+
+
+async def test_alarms_by_keyboard(page: Page, http: httpx.AsyncClient) -> None:
+    device = page.device
+    made = await create_alarm(http, time="06:30", weekdays=[0, 1, 2, 3, 4])
+    await logged_in(page)
+    await in_thread(page.wait_alarms, lambda alarms: len(alarms) == 1, "1 alarm")
+
+    # From the sunrise form's button, Tab reaches the alarm's switch; Space turns it off
+    # and the focus stays on it although the list is drawn anew.
+    await in_thread(page.js, "$('sunrise-start').focus()")
+    await in_thread(page.key, Keys.TAB)
+    assert await in_thread(page.focused) == "alarm-0-enabled"
+    await in_thread(page.key, Keys.SPACE)
+    await eventually(lambda: not device.server.alarms.alarms[0].enabled)
+    await in_thread(page.wait_alarms, lambda alarms: not alarms[0]["on"], "off")
+    assert await in_thread(page.focused) == "alarm-0-enabled"
+
+    # Tab to Edit, Enter: the form takes the focus; a new time and Enter save it.
+    await in_thread(page.key, Keys.TAB)
+    assert await in_thread(page.focused) == "alarm-0-edit"
+    await in_thread(page.key, Keys.ENTER)
+    await in_thread(page.wait, lambda _: page.focused() == "alarm-time")
+    await in_thread(page.key, "0715A", Keys.ENTER)
+    await eventually(lambda: device.server.alarms.alarms[0].time == "07:15")
+    await in_thread(page.wait_alarms, lambda alarms: alarms[0]["time"] == "07:15", "saved")
+    assert await in_thread(page.focused) == "alarm-0-edit"
+    assert not device.server.alarms.alarms[0].enabled  # untouched by the edit
+
+    # Skip with Enter; a new alarm with the keyboard only: Space ticks Saturday.
+    await in_thread(page.key, Keys.TAB, Keys.ENTER)
+    await eventually(lambda: device_alarm(device, made["id"])["skip_next"])
+    await in_thread(page.js, "$('day-5').focus()")
+    await in_thread(page.key, Keys.SPACE)
+    assert await in_thread(lambda: page.find("day-5").is_selected())
+    await in_thread(page.key, Keys.TAB, Keys.TAB, Keys.ENTER)  # past Sunday, onto Add
+    await eventually(lambda: len(device.server.alarms.alarms) == 2)
+    assert device.server.alarms.alarms[1].weekdays == (0, 1, 2, 3, 4, 5)
+
+    # No day at all is refused by the form itself, with a message on the first box.
+    def untick_all() -> None:
+        for day in range(7):
+            if page.find(f"day-{day}").is_selected():
+                page.find(f"day-{day}").click()
+        page.find("alarm-save").click()
+
+    await in_thread(untick_all)
+    message = await in_thread(page.js, "return $('day-0').validationMessage")
+    assert message == "Choose at least one day."
+    await asyncio.sleep(0.3)
+    assert len(device.server.alarms.alarms) == 2
+
+
 async def test_lost_connection_reconnects_by_itself(
     page: Page, start_device: Callable[..., Any]
 ) -> None:
@@ -488,6 +966,7 @@ async def test_lost_connection_reconnects_by_itself(
     await in_thread(page.wait, lambda _: page.status() == "Reconnecting…")
     assert "Reconnecting…" in await in_thread(page.text, "error")
     assert not await in_thread(lambda: page.find("brightness").is_enabled())
+    assert not await in_thread(lambda: page.find("alarm-save").is_enabled())
     await in_thread(page.screenshot, "phone-reconnecting")
 
     second: Device = await start_device(port=port)
@@ -552,6 +1031,17 @@ async def test_keyboard_and_labels(page: Page) -> None:
         "sunrise-target": "Target brightness (%)",
         "sunrise-curve": "Curve",
         "sunrise-start": "Start sunrise",
+        "alarm-time": "Wake time",
+        "alarm-duration": "Duration (minutes)",
+        "alarm-target": "Target brightness (%)",
+        "alarm-curve": "Curve",
+        **{
+            f"day-{n}": name
+            for n, name in enumerate(
+                ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+            )
+        },
+        "alarm-save": "Add alarm",
         "forget": "Forget token",
     }
     await in_thread(lambda: ActionChains(page.driver).send_keys(Keys.SPACE).perform())
@@ -565,8 +1055,9 @@ async def test_layout_on_phone_and_desktop(
 ) -> None:
     """One column on a phone, two on a desktop, nothing wider than the screen.
 
-    Also takes the screenshots for the README: the device resumes a sunrise that started
-    11 minutes ago (from its state file, as after a restart), so it is well under way.
+    Also takes the screenshots for the README (``phone-dark.png`` is
+    ``docs/web-page.png``): the device resumes a sunrise that started 11 minutes ago (from
+    its state file, as after a restart), so it is well under way, and has two alarms.
     """
     settings.state_dir.mkdir(parents=True)
     sunrise = {
@@ -585,6 +1076,26 @@ async def test_layout_on_phone_and_desktop(
                 "level": 0.0,
                 "on_brightness": 255.0,
                 "ramp": sunrise,
+                "alarms": [
+                    {
+                        "id": "a1",
+                        "time": "06:30",
+                        "weekdays": [0, 1, 2, 3, 4],
+                        "enabled": True,
+                        "duration": 1800.0,
+                        "target_brightness": 255.0,
+                        "curve": "linear",
+                    },
+                    {
+                        "id": "a2",
+                        "time": "08:15",
+                        "weekdays": [5, 6],
+                        "enabled": False,
+                        "duration": 2700.0,
+                        "target_brightness": 191.0,
+                        "curve": "ease_in",
+                    },
+                ],
             }
         )
     )
@@ -596,12 +1107,16 @@ async def test_layout_on_phone_and_desktop(
     await logged_in(page)
     await in_thread(page.wait_text, "sunrise-summary", r"\(19 min left\)")
     await in_thread(page.wait_text, "device-name", "Bedroom")
+    await in_thread(page.wait_alarms, lambda alarms: len(alarms) == 2, "2 alarms")
+    await in_thread(page.wait_text, "alarm-zone", DEVICE_ZONE)
 
     def layout() -> dict[str, Any]:
         return dict(
             page.js(
-                "const box = (id) => $(id).closest('.card').getBoundingClientRect();"
-                "return {light: box('power').toJSON(), sunrise: box('sunrise-stop').toJSON(),"
+                "const box = (id) => $(id).closest('.card').getBoundingClientRect().toJSON();"
+                "const at = (id) => $(id).getBoundingClientRect().toJSON();"
+                "return {light: box('power'), sunrise: box('sunrise-stop'), alarms: box('alarms'),"
+                " list: at('alarm-list'), form: at('alarm-form'),"
                 " width: document.documentElement.scrollWidth, view: innerWidth}"
             )
         )
@@ -609,6 +1124,8 @@ async def test_layout_on_phone_and_desktop(
     phone = await in_thread(layout)
     assert phone["width"] <= phone["view"] == PHONE[0]  # no sideways scrolling
     assert phone["sunrise"]["top"] >= phone["light"]["bottom"]  # stacked
+    assert phone["alarms"]["top"] >= phone["sunrise"]["bottom"]
+    assert phone["form"]["top"] >= phone["list"]["bottom"]
     await in_thread(page.js, "document.activeElement.blur()")  # no focus ring in pictures
     height = await in_thread(page.content_height)
     await in_thread(page.size, PHONE[0], height, 2)
@@ -620,6 +1137,12 @@ async def test_layout_on_phone_and_desktop(
     desktop = await in_thread(layout)
     assert desktop["width"] <= desktop["view"] == DESKTOP[0]
     assert desktop["sunrise"]["top"] == desktop["light"]["top"]  # side by side
+    # The alarms below them, as wide as both, with the list and the form side by side.
+    assert desktop["alarms"]["top"] >= desktop["sunrise"]["bottom"]
+    assert desktop["alarms"]["left"] == desktop["light"]["left"]
+    assert desktop["alarms"]["right"] == desktop["sunrise"]["right"]
+    assert desktop["form"]["top"] == desktop["list"]["top"]
+    assert desktop["form"]["left"] > desktop["list"]["right"]
     await in_thread(page.screenshot, "desktop-light")
     await in_thread(page.scheme, "dark")
     await in_thread(page.screenshot, "desktop-dark")
@@ -671,14 +1194,21 @@ return worst;
 @pytest.mark.parametrize("scheme", ["dark", "light"])
 async def test_contrast(page: Page, scheme: str, connect: Callable[..., Any]) -> None:
     await in_thread(page.scheme, scheme)
-    # The token form with an error, then the controls with a running sunrise.
+    # The token form with an error, then the controls with a running sunrise and alarms:
+    # one on, one off with its next one skipped, and the form editing the first.
     await in_thread(page.login, "wrong")
     await in_thread(page.wait_shown, "error")
     assert await in_thread(page.js, CONTRAST_JS) == []
-    await logged_in(page)
     other: Client = await connect()
+    first = (await other.call("alarm.create", {"time": "06:30"}))["alarm"]
+    second = (await other.call("alarm.create", {"time": "08:00", "enabled": False}))["alarm"]
+    await other.call("alarm.skip_next", {"id": second["id"], "skip": True})
+    await logged_in(page)
     await other.call("sunrise.start", {"duration": 600})
     await in_thread(page.wait_shown, "sunrise-running")
+    await in_thread(page.wait_alarms, lambda alarms: len(alarms) == 2, "2 alarms")
+    await in_thread(lambda: page.alarm_button(first["id"], "edit").click())
+    await in_thread(page.wait_shown, "alarm-cancel")
     await in_thread(page.js, "$('error').hidden = false; $('error').textContent = 'An error'")
     assert await in_thread(page.js, CONTRAST_JS) == []
 

@@ -9,6 +9,9 @@
   const SEND_INTERVAL_MS = 150; // at most one brightness command this often while dragging
   const SETTLE_MS = 1000; // after the last slider move, pushed states move the slider again
   const BRIGHTNESS_MAX = 255;
+  const MAX_ALARMS = 20; // the device keeps at most this many (protocol.py: MAX_ALARMS)
+  const DAY_NAMES = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]; // 0 = Monday
+  const DAY_MS = 24 * 3600 * 1000;
 
   const $ = (id) => document.getElementById(id);
   const ui = {
@@ -35,6 +38,24 @@
     sunriseTarget: $("sunrise-target"),
     sunriseCurve: $("sunrise-curve"),
     sunriseStart: $("sunrise-start"),
+    alarmsTitle: $("alarms-title"),
+    nextSunrise: $("next-sunrise"),
+    alarmZone: $("alarm-zone"),
+    alarmList: $("alarm-list"),
+    alarmEmpty: $("alarm-empty"),
+    alarmLimit: $("alarm-limit"),
+    alarmForm: $("alarm-form"),
+    alarmFormTitle: $("alarm-form-title"),
+    alarmTime: $("alarm-time"),
+    alarmDuration: $("alarm-duration"),
+    alarmTarget: $("alarm-target"),
+    alarmCurve: $("alarm-curve"),
+    alarmDaySet: $("alarm-days"),
+    alarmDays: [...$("alarm-days").querySelectorAll("input")],
+    alarmSave: $("alarm-save"),
+    alarmCancel: $("alarm-cancel"),
+    alarmStatus: $("alarm-status"),
+    alarmTemplate: $("alarm-template"),
     info: $("info"),
     forget: $("forget"),
   };
@@ -42,6 +63,9 @@
   let socket = null;
   let state = null;
   let errorKind = null; // "connection" or "command": which kind of error is on show
+  let alarms = []; // the device's alarms, as it last listed them
+  let editing = null; // the alarm in the form: {id, shown: the form's values when opened}
+  let saving = false; // an alarm form command is on its way
 
   // -- small helpers ---------------------------------------------------------------
 
@@ -71,6 +95,57 @@
     if (minutes < 60) return `${minutes} min`;
     const rest = minutes % 60;
     return rest ? `${Math.floor(minutes / 60)} h ${rest} min` : `${minutes / 60} h`;
+  }
+
+  /** The wall-clock parts of a device-local ISO time ("2026-11-24T06:00:00+01:00"). */
+  function localParts(iso) {
+    const m = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d)/.exec(iso || "");
+    if (!m) return null;
+    const date = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+    const day = DAY_NAMES[(new Date(date).getUTCDay() + 6) % 7];
+    return { date, day, time: `${m[4]}:${m[5]}` };
+  }
+
+  const shortDate = new Intl.DateTimeFormat(undefined, {
+    day: "numeric",
+    month: "short",
+    timeZone: "UTC",
+  });
+
+  /** A sunrise in the device's time: "Tue 06:00 → 06:30"; the date when a week away. */
+  function formatSunrise(sunrise) {
+    const start = localParts(sunrise.starts_at);
+    const wake = localParts(sunrise.wake_at);
+    if (!start || !wake) return "unknown";
+    const far = new Date(sunrise.starts_at).getTime() - Date.now() > 6 * DAY_MS;
+    const day = far ? `${start.day} ${shortDate.format(start.date)}` : start.day;
+    const wakeDay = wake.date === start.date ? "" : `${wake.day} `; // starts the evening before
+    return `${day} ${start.time} → ${wakeDay}${wake.time}`;
+  }
+
+  /** Weekday numbers as "Every day", "Mon–Fri", "Mon, Wed, Fri–Sun"... */
+  function formatDays(weekdays) {
+    const days = [...weekdays].sort((a, b) => a - b);
+    if (days.length === 7) return "Every day";
+    const parts = [];
+    for (let i = 0; i < days.length; ) {
+      let j = i;
+      while (j + 1 < days.length && days[j + 1] === days[j] + 1) j++;
+      if (j - i >= 2) parts.push(`${DAY_NAMES[days[i]]}–${DAY_NAMES[days[j]]}`);
+      else for (let k = i; k <= j; k++) parts.push(DAY_NAMES[days[k]]);
+      i = j + 1;
+    }
+    return parts.join(", ");
+  }
+
+  /** The name a curve has in the forms ("Slow start"). */
+  function curveName(curve) {
+    const option = [...ui.alarmCurve.options].find((o) => o.value === curve);
+    return option ? option.textContent : curve;
+  }
+
+  function setText(element, text) {
+    if (element.textContent !== text) element.textContent = text; // no needless DOM churn
   }
 
   function showError(message, kind = "command") {
@@ -150,6 +225,7 @@
       ui.forget.hidden = false;
       if (fromLogin) ui.power.focus(); // keyboard users land on the first control
       loadInfo(); // on every connection: the device may have been renamed or upgraded
+      command("alarms.list"); // protocol 2 devices push them too; older ones do not
     });
 
     sock.on("connect_error", (err) => {
@@ -181,6 +257,9 @@
     });
 
     sock.on("state", render);
+    sock.on("alarms", (payload) => {
+      if (payload && Array.isArray(payload.alarms)) renderAlarms(payload.alarms);
+    });
   }
 
   async function loadInfo() {
@@ -190,9 +269,16 @@
     ui.name.textContent = info.name || "Daybreak";
     document.title = `${info.name || "Daybreak"} – Daybreak`;
     ui.info.textContent = `${info.model} · software ${info.sw_version} · protocol ${info.protocol_version}`;
+    ui.alarmZone.hidden = !info.timezone;
+    if (info.timezone) {
+      const here = Intl.DateTimeFormat().resolvedOptions().timeZone;
+      ui.alarmZone.textContent =
+        `Alarm times are in the device's time zone, ${info.timezone}` +
+        (here && here !== info.timezone ? ` (this browser is on ${here}).` : ".");
+    }
   }
 
-  /** Send one command; render the state it returns. Returns the ack, or null on failure. */
+  /** Send one command; render the state (and alarms) it returns. The ack, or null. */
   async function command(event, payload) {
     if (!socket || !socket.connected) {
       showError("Not connected to the device.", "command");
@@ -212,6 +298,7 @@
     if (ack && ack.ok) {
       clearError("command");
       if (ack.state) render(ack.state);
+      if (Array.isArray(ack.alarms)) renderAlarms(ack.alarms);
       return ack;
     }
     const error = (ack && ack.error) || { code: "unknown", message: "unexpected answer" };
@@ -257,6 +344,12 @@
     // Keep the keyboard focus in the sunrise card when the part it was in is hidden.
     if (sunrise && !wasRunning && focusInForm) ui.sunriseStop.focus();
     else if (!sunrise && wasRunning && focusInRunning) ui.sunriseStart.focus();
+
+    const upcoming = next.next_sunrise;
+    setText(
+      ui.nextSunrise,
+      upcoming ? `Next sunrise: ${formatSunrise(upcoming)}` : "No alarm sunrise coming up.",
+    );
   }
 
   function showBrightness(percent) {
@@ -349,6 +442,200 @@
     queueBrightness(sliderPercent(), true);
   });
 
+  // -- alarms: listed from every ack and every pushed "alarms"; one form adds and edits.
+
+  function renderAlarms(list) {
+    alarms = list;
+    // Keep the focus on the same control of the same alarm; if that alarm went away, on
+    // the one that took its place (or the heading).
+    const active = document.activeElement;
+    const focusedItem = ui.alarmList.contains(active) ? active.closest("li") : null;
+    const focused = focusedItem && {
+      id: focusedItem.dataset.id,
+      action: active.dataset.action,
+      index: [...ui.alarmList.children].indexOf(focusedItem),
+    };
+    if (editing && !list.some((alarm) => alarm.id === editing.id)) {
+      resetAlarmForm();
+      announce("The alarm you were editing was deleted.");
+    }
+    ui.alarmList.replaceChildren(...list.map(alarmItem));
+    ui.alarmList.hidden = list.length === 0;
+    ui.alarmEmpty.hidden = list.length > 0;
+
+    const full = list.length >= MAX_ALARMS;
+    ui.alarmLimit.hidden = !full;
+    const formHad = ui.alarmForm.contains(document.activeElement);
+    ui.alarmForm.hidden = full && !editing;
+
+    if (focused) {
+      const items = [...ui.alarmList.children];
+      const item =
+        items.find((li) => li.dataset.id === focused.id) ||
+        items[Math.min(focused.index, items.length - 1)];
+      const target = item && item.querySelector(`[data-action="${focused.action}"]`);
+      (target || ui.alarmsTitle).focus();
+    } else if (formHad && ui.alarmForm.hidden) {
+      ui.alarmsTitle.focus();
+    }
+  }
+
+  /** One alarm's list item, from the template. */
+  function alarmItem(alarm, index) {
+    const item = ui.alarmTemplate.content.firstElementChild.cloneNode(true);
+    const part = (name) => item.querySelector(`.alarm-${name}`);
+    item.dataset.id = alarm.id;
+    item.classList.toggle("off", !alarm.enabled);
+    item.classList.toggle("editing", Boolean(editing && editing.id === alarm.id));
+    const title = part("title");
+    title.id = `alarm-${index}-title`;
+    part("time").textContent = alarm.time;
+    part("days").textContent = formatDays(alarm.weekdays);
+    part("sunrise").textContent =
+      `${formatDuration(alarm.duration)} sunrise to ${toPercent(alarm.target_brightness)}%, ` +
+      `${curveName(alarm.curve).toLowerCase()}`;
+    part("next").textContent = alarmNext(alarm);
+
+    const enabled = part("enabled");
+    enabled.setAttribute("aria-checked", String(alarm.enabled));
+    enabled.querySelector(".switch-text").textContent = alarm.enabled ? "On" : "Off";
+    part("skip").textContent = alarm.skip_next ? "Undo skip" : "Skip next";
+    const usable = ui.connection.dataset.status === "connected";
+    for (const button of item.querySelectorAll("button")) {
+      button.id = `alarm-${index}-${button.dataset.action}`;
+      // Named with the alarm ("Edit 06:30 Mon–Fri"); the switch by the alarm alone.
+      const names = button === enabled ? [title.id] : [button.id, title.id];
+      button.setAttribute("aria-labelledby", names.join(" "));
+      button.disabled = !usable;
+    }
+    return item;
+  }
+
+  /** What an alarm will do next, in words. */
+  function alarmNext(alarm) {
+    if (!alarm.enabled) return alarm.skip_next ? "Off (next one skipped)" : "Off";
+    if (!alarm.next_sunrise) return "No sunrise coming up";
+    const when = formatSunrise(alarm.next_sunrise);
+    return alarm.skip_next ? `Next one skipped; then ${when}` : `Next sunrise: ${when}`;
+  }
+
+  function announce(text) {
+    ui.alarmStatus.textContent = text;
+  }
+
+  // The form's fields as the device takes them.
+  const alarmFields = {
+    time: () => ui.alarmTime.value,
+    weekdays: () => ui.alarmDays.filter((box) => box.checked).map((box) => Number(box.value)),
+    duration: () => Number(ui.alarmDuration.value) * 60,
+    target_brightness: () => Math.max(1, toWire(Number(ui.alarmTarget.value))),
+    curve: () => ui.alarmCurve.value,
+  };
+
+  function readAlarmForm() {
+    return Object.fromEntries(Object.entries(alarmFields).map(([key, read]) => [key, read()]));
+  }
+
+  function checkDays() {
+    const none = !ui.alarmDays.some((box) => box.checked);
+    ui.alarmDays[0].setCustomValidity(none ? "Choose at least one day." : "");
+  }
+
+  function resetAlarmForm() {
+    editing = null;
+    ui.alarmForm.reset();
+    checkDays();
+    ui.alarmFormTitle.textContent = "New alarm";
+    ui.alarmSave.textContent = "Add alarm";
+    ui.alarmCancel.hidden = true;
+    ui.alarmForm.hidden = alarms.length >= MAX_ALARMS;
+    for (const item of ui.alarmList.children) item.classList.remove("editing");
+  }
+
+  function startEditing(alarm, item) {
+    ui.alarmTime.value = alarm.time;
+    for (const box of ui.alarmDays) box.checked = alarm.weekdays.includes(Number(box.value));
+    checkDays();
+    ui.alarmDuration.value = String(Math.max(1, Math.round(alarm.duration / 60)));
+    ui.alarmTarget.value = String(toPercent(alarm.target_brightness));
+    ui.alarmCurve.value = alarm.curve;
+    // Only what the user changes is sent, so unchanged values are not rounded to the form.
+    editing = { id: alarm.id, shown: readAlarmForm() };
+    ui.alarmFormTitle.textContent = `Edit the ${alarm.time} alarm`;
+    ui.alarmSave.textContent = "Save alarm";
+    ui.alarmCancel.hidden = false;
+    ui.alarmForm.hidden = false;
+    for (const other of ui.alarmList.children) other.classList.toggle("editing", other === item);
+    ui.alarmTime.focus();
+  }
+
+  /** Leave the edit form, back to the alarm's Edit button. */
+  function stopEditing() {
+    const id = editing && editing.id;
+    resetAlarmForm();
+    const item = [...ui.alarmList.children].find((li) => li.dataset.id === id);
+    if (item) item.querySelector('[data-action="edit"]').focus();
+  }
+
+  ui.alarmList.addEventListener("click", async (event) => {
+    const button = event.target.closest("button[data-action]");
+    const item = button && button.closest("li");
+    const alarm = item && alarms.find((a) => a.id === item.dataset.id);
+    if (!alarm) return;
+    const name = `${alarm.time} ${formatDays(alarm.weekdays)}`;
+    switch (button.dataset.action) {
+      case "enabled":
+        if (await command("alarm.update", { id: alarm.id, enabled: !alarm.enabled })) {
+          announce(`Alarm ${name} ${alarm.enabled ? "off" : "on"}.`);
+        }
+        break;
+      case "skip":
+        if (await command("alarm.skip_next", { id: alarm.id, skip: !alarm.skip_next })) {
+          announce(`Alarm ${name}: ${alarm.skip_next ? "skip undone" : "next one skipped"}.`);
+        }
+        break;
+      case "edit":
+        startEditing(alarm, item);
+        break;
+      case "delete":
+        if (!confirm(`Delete the alarm ${name}?`)) return;
+        if (await command("alarm.delete", { id: alarm.id })) announce(`Alarm ${name} deleted.`);
+        break;
+    }
+  });
+
+  ui.alarmDaySet.addEventListener("change", checkDays);
+
+  ui.alarmForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    checkDays();
+    if (saving || !ui.alarmForm.reportValidity()) return;
+    const fields = readAlarmForm();
+    saving = true;
+    try {
+      if (!editing) {
+        const ack = await command("alarm.create", { ...fields, enabled: true });
+        if (ack) {
+          resetAlarmForm();
+          announce(`Alarm ${ack.alarm.time} ${formatDays(ack.alarm.weekdays)} added.`);
+        }
+        return;
+      }
+      const { id, shown } = editing;
+      const changes = Object.fromEntries(
+        Object.entries(fields).filter(([key, value]) => `${value}` !== `${shown[key]}`),
+      );
+      const changed = Object.keys(changes).length > 0;
+      if (changed && !(await command("alarm.update", { id, ...changes }))) return;
+      stopEditing();
+      announce(changed ? "Alarm saved." : "Nothing changed.");
+    } finally {
+      saving = false;
+    }
+  });
+
+  ui.alarmCancel.addEventListener("click", stopEditing);
+
   // -- other controls --------------------------------------------------------------
 
   ui.power.addEventListener("click", () => {
@@ -387,6 +674,7 @@
     state = null;
     setConnection("idle", "Not connected");
     showError("");
+    resetAlarmForm();
     showLogin();
   });
 
