@@ -7,7 +7,7 @@ while the loop keeps serving. Each test gets its own device on its own port, so 
 origin and an empty ``localStorage``. The devices keep their alarms in New York time
 while the browser runs in UTC (or Berlin, where a test says so), so the page must show
 alarm times as the device has them. Screenshots go to ``test-artifacts/web/``;
-``phone-dark.png`` (from ``test_layout_on_phone_and_desktop``) is ``docs/web-page.png``.
+``desktop-light.png`` (from ``test_layout_on_phone_and_desktop``) is ``docs/web-page.png``.
 """
 
 from __future__ import annotations
@@ -1055,7 +1055,7 @@ async def test_layout_on_phone_and_desktop(
 ) -> None:
     """One column on a phone, two on a desktop, nothing wider than the screen.
 
-    Also takes the screenshots for the README (``phone-dark.png`` is
+    Also takes the screenshots for the README (``desktop-light.png`` is
     ``docs/web-page.png``): the device resumes a sunrise that started 11 minutes ago (from
     its state file, as after a restart), so it is well under way, and has two alarms.
     """
