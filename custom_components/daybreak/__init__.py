@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN, Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import config_validation as cv, issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
 from .client import DaybreakClient
 from .const import DOMAIN
-from .coordinator import DaybreakConfigEntry, DaybreakCoordinator
+from .coordinator import DaybreakConfigEntry, DaybreakCoordinator, outdated_protocol_issue_id
 from .services import async_setup_services
 
 PLATFORMS: list[Platform] = [
@@ -60,3 +60,8 @@ async def async_unload_entry(hass: HomeAssistant, entry: DaybreakConfigEntry) ->
     if unloaded:
         await entry.runtime_data.async_shutdown()
     return unloaded
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: DaybreakConfigEntry) -> None:
+    """Remove what the entry left behind: its repair issue."""
+    ir.async_delete_issue(hass, DOMAIN, outdated_protocol_issue_id(entry))

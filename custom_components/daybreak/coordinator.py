@@ -34,6 +34,11 @@ from .protocol import Curve
 type DaybreakConfigEntry = ConfigEntry[DaybreakCoordinator]
 
 
+def outdated_protocol_issue_id(entry: ConfigEntry) -> str:
+    """The id of the entry's repair issue about an outdated device."""
+    return f"outdated_protocol_{entry.entry_id}"
+
+
 @contextmanager
 def _translate_client_errors() -> Iterator[None]:
     """Refused token → ConfigEntryAuthFailed; other client errors → UpdateFailed."""
@@ -180,7 +185,7 @@ class DaybreakCoordinator(DataUpdateCoordinator[DaybreakState]):
     @callback
     def _check_protocol_version(self) -> None:
         """Raise a repair issue while the device speaks an older protocol than needed."""
-        issue_id = f"outdated_protocol_{self.config_entry.entry_id}"
+        issue_id = outdated_protocol_issue_id(self.config_entry)
         if self.info.protocol_version >= REQUIRED_PROTOCOL_VERSION:
             ir.async_delete_issue(self.hass, DOMAIN, issue_id)
             return
