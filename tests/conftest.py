@@ -6,10 +6,11 @@ an ephemeral port; the integration connects to it over real sockets.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+from unittest.mock import PropertyMock, patch
 
 import pytest
 from gpiozero.pins.mock import MockFactory, MockPWMPin
@@ -32,6 +33,21 @@ TOKEN = "ha-test-token-0123456789"  # noqa: S105 - a test token
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Load custom_components/daybreak in every test."""
+
+
+@pytest.fixture
+def entity_registry_enabled_by_default() -> Generator[None]:
+    """Every entity enabled, the disabled-by-default diagnostics too.
+
+    (HA core's fixture of that name lives in its tests/components/conftest.py, which
+    pytest-homeassistant-custom-component does not ship.)
+    """
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        new_callable=PropertyMock,
+        return_value=True,
+    ):
+        yield
 
 
 @pytest.fixture

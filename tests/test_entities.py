@@ -1,30 +1,69 @@
-"""Snapshot of the light platform: entity registry entries and states."""
+"""Snapshots of the entities: the light platform alone, and every platform at once.
+
+Each snapshot holds the entity registry entries and the states, in a form that is the
+same on every supported HA version (see :func:`snapshot_platform_stable`).
+"""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from unittest.mock import patch
+from zoneinfo import ZoneInfo
 
 import pytest
 from homeassistant.const import CONF_PORT, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
 
+from custom_components.daybreak import PLATFORMS
 from custom_components.daybreak.const import DOMAIN
 from daybreak_device import __version__ as device_version
+from daybreak_device.output import GpiozeroOutput
+from daybreak_device.server import DaybreakServer
 
 from .common import FIXED_DEVICE_ID, fixed_id_state_dir
-from .conftest import Device
+from .conftest import TOKEN, Device
+
+BERLIN = ZoneInfo("Europe/Berlin")
+#: Monday 2026-11-23 05:00 in Berlin: the device's clock, so the alarm's next sunrise
+#: (07:00-07:30 that day) is the same in every run.
+MONDAY_5AM = datetime(2026, 11, 23, 5, 0, tzinfo=BERLIN).timestamp()
+ALARM_ID = "workdays"
+
+
+class ShiftedClock:
+    """Real time moved to a chosen moment (servers, sockets and timeouts run normally)."""
+
+    def __init__(self, at: float) -> None:
+        self.offset = at - time.time()
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
 
 
 @pytest.fixture
 async def device(start_device: Callable[..., Awaitable[Device]], tmp_path: Path) -> Device:
-    """A device with a fixed id, so the unique id in the snapshot is stable."""
-    return await start_device(state_dir=fixed_id_state_dir(tmp_path / "fixed-device"))
+    """A device with a fixed id (stable unique ids), in Berlin, on Monday 05:00."""
+    device = await start_device(
+        state_dir=fixed_id_state_dir(tmp_path / "fixed-device"), timezone="Europe/Berlin"
+    )
+    # The same device (settings, state dir, port) on the shifted clock; the fixture that
+    # started it stops ``device.server`` at teardown.
+    await device.stop()
+    device.factory.reset()
+    settings = replace(device.settings, port=device.port)
+    output = GpiozeroOutput(settings.pin, 1000, pin_factory=device.factory)
+    device.server = DaybreakServer(settings, TOKEN, output=output, clock=ShiftedClock(MONDAY_5AM))
+    await device.server.start()
+    return device
 
 
 # Registry fields compared (the entry's attrs fields and their serialization change
@@ -67,24 +106,32 @@ async def snapshot_platform_stable(
     entity_registry: er.EntityRegistry,
     snapshot: SnapshotAssertion,
     config_entry_id: str,
-) -> None:
+    *,
+    volatile: Mapping[str, str] | None = None,
+) -> set[str]:
     """``snapshot_platform``, with one snapshot for every supported HA version.
 
     The plugin's helper snapshots the registry entry and state objects as they are, and
     their serialization differs between HA 2026.2 and 2026.10 (alias lists, enum keys).
+    ``volatile`` maps entity ids to a placeholder for their state (values measured or
+    depending on "now", which the caller checks). Returns the entity ids.
     """
+    volatile = volatile or {}
     entity_entries = er.async_entries_for_config_entry(entity_registry, config_entry_id)
     assert entity_entries
-    assert len({entity_entry.domain for entity_entry in entity_entries}) == 1
+    entity_ids = {entity_entry.entity_id for entity_entry in entity_entries}
+    assert set(volatile) <= entity_ids
     for entity_entry in entity_entries:
         entry = {field: _plain(getattr(entity_entry, field)) for field in ENTRY_FIELDS}
         assert entry == snapshot(name=f"{entity_entry.entity_id}-entry")
         assert entity_entry.disabled_by is None, "Please enable all entities."
         state = hass.states.get(entity_entry.entity_id)
         assert state, f"State not found for {entity_entry.entity_id}"
-        assert {"state": state.state, "attributes": _plain(state.attributes)} == snapshot(
+        value = volatile.get(entity_entry.entity_id, state.state)
+        assert {"state": value, "attributes": _plain(state.attributes)} == snapshot(
             name=f"{entity_entry.entity_id}-state"
         )
+    return entity_ids
 
 
 async def test_light_platform(
@@ -101,7 +148,10 @@ async def test_light_platform(
         assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
         await hass.async_block_till_done()
 
-    await snapshot_platform_stable(hass, entity_registry, snapshot, mock_config_entry.entry_id)
+    entity_ids = await snapshot_platform_stable(
+        hass, entity_registry, snapshot, mock_config_entry.entry_id
+    )
+    assert entity_ids == {"light.bedroom"}
 
     devices = dr.async_entries_for_config_entry(dr.async_get(hass), mock_config_entry.entry_id)
     assert len(devices) == 1
@@ -115,3 +165,74 @@ async def test_light_platform(
     for entity in er.async_entries_for_config_entry(entity_registry, mock_config_entry.entry_id):
         assert entity.device_id == device.id
         assert entity.config_entry_id == mock_config_entry.entry_id
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+async def test_all_platforms(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+    device: Device,
+) -> None:
+    """Every entity, the diagnostics and an alarm's too, with their translated names."""
+    await device.server.execute(
+        "alarm.create",
+        {
+            "id": ALARM_ID,
+            "time": "07:30",
+            "weekdays": [0, 1, 2, 3, 4],
+            "duration": 1800,
+            "target_brightness": 200,
+            "curve": "ease_in",
+        },
+    )
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+
+    # What depends on "now" or is measured is checked here, then left out.
+    uptime = hass.states.get("sensor.bedroom_uptime")
+    assert uptime is not None
+    started_at = dt_util.parse_datetime(uptime.state)
+    assert started_at is not None
+    expected = dt_util.utcnow() - timedelta(seconds=device.server.uptime())
+    assert abs(started_at - expected) < timedelta(seconds=2)
+    round_trip = hass.states.get("sensor.bedroom_round_trip_time")
+    assert round_trip is not None
+    assert 0 < float(round_trip.state) < 5000
+
+    entity_ids = await snapshot_platform_stable(
+        hass,
+        entity_registry,
+        snapshot,
+        mock_config_entry.entry_id,
+        volatile={
+            "sensor.bedroom_uptime": "<device start>",
+            "sensor.bedroom_round_trip_time": "<measured>",
+        },
+    )
+    assert {entity_id.split(".")[0] for entity_id in entity_ids} == set(PLATFORMS)
+    assert entity_ids == {
+        "button.bedroom_skip_next_alarm",
+        "event.bedroom_sunrise_events",
+        "light.bedroom",
+        "number.bedroom_sunrise_duration",
+        "select.bedroom_sunrise_curve",
+        "sensor.bedroom_next_sunrise",
+        "sensor.bedroom_next_wake_up",
+        "sensor.bedroom_round_trip_time",
+        "sensor.bedroom_sunrise_ends",
+        "sensor.bedroom_sunrise_progress",
+        "sensor.bedroom_uptime",
+        f"switch.bedroom_alarm_{ALARM_ID}",
+        "switch.bedroom_sunrise",
+        f"time.bedroom_alarm_{ALARM_ID}_wake_time",
+    }
+    # All on the one device.
+    devices = dr.async_entries_for_config_entry(dr.async_get(hass), mock_config_entry.entry_id)
+    assert len(devices) == 1
+    for entity_id in entity_ids:
+        entry = entity_registry.async_get(entity_id)
+        assert entry is not None
+        assert entry.device_id == devices[0].id

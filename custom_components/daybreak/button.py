@@ -35,8 +35,19 @@ class DaybreakSkipNextAlarm(DaybreakEntity, ButtonEntity):
 
     @daybreak_exception_handler
     async def async_press(self) -> None:
-        """Skip the next alarm's next occurrence."""
+        """Skip the next alarm's next occurrence.
+
+        The device keeps one skip per alarm: if the next sunrise belongs to an alarm
+        whose occurrence before it is skipped already, say so instead of doing nothing.
+        """
         upcoming = self.coordinator.data.next_sunrise
         if upcoming is None:
             raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_next_alarm")
+        alarm = self.coordinator.alarms.get(upcoming.alarm_id)
+        if alarm is not None and alarm.skip_next:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="already_skipped",
+                translation_placeholders={"alarm_id": alarm.id},
+            )
         await self.coordinator.client.skip_next_alarm(upcoming.alarm_id)

@@ -87,6 +87,9 @@ class DaybreakCoordinator(DataUpdateCoordinator[DaybreakState]):
         )
         self.client = client
         self._event_listeners: list[Callable[[DaybreakEvent], None]] = []
+        # Whether the client's connection is complete (handshake done): a reconnect's
+        # pushes before that must not make the entities available.
+        self._connected = False
 
     @property
     def alarms(self) -> dict[str, Alarm]:
@@ -129,6 +132,7 @@ class DaybreakCoordinator(DataUpdateCoordinator[DaybreakState]):
         """Connect and read the device info (first refresh only)."""
         with _translate_client_errors():
             self.info = await self.client.connect()
+        self._connected = True
         self._check_protocol_version()
 
     async def _async_update_data(self) -> DaybreakState:
@@ -170,11 +174,13 @@ class DaybreakCoordinator(DataUpdateCoordinator[DaybreakState]):
 
     @callback
     def _handle_state(self, state: DaybreakState) -> None:
-        self.async_set_updated_data(state)
+        # While reconnecting, _handle_connection(True) brings the state once connected.
+        if self._connected:
+            self.async_set_updated_data(state)
 
     @callback
     def _handle_alarms(self, _alarms: list[Alarm]) -> None:
-        if self.last_update_success:
+        if self._connected and self.last_update_success:
             self.async_update_listeners()
 
     @callback
@@ -207,6 +213,7 @@ class DaybreakCoordinator(DataUpdateCoordinator[DaybreakState]):
 
     @callback
     def _handle_connection(self, connected: bool) -> None:
+        self._connected = connected
         if connected:
             LOGGER.info("Connection to %s is back", self.config_entry.title)
             if self.client.info is not None:  # it may have been updated meanwhile

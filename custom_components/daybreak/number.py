@@ -35,7 +35,7 @@ class DaybreakSunriseDuration(DaybreakEntity, NumberEntity):
     _attr_device_class = NumberDeviceClass.DURATION
     _attr_native_unit_of_measurement = UnitOfTime.MINUTES
     _attr_native_min_value = 1
-    _attr_native_max_value = SUNRISE_DURATION_MAX // 60
+    _attr_native_max_value = int(SUNRISE_DURATION_MAX // 60)
     _attr_native_step = 1
     _attr_mode = NumberMode.BOX
 

@@ -1,0 +1,171 @@
+"""The repair issue for a device that speaks an older protocol than the integration needs."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from unittest.mock import patch
+
+import pytest
+from homeassistant.components.light import ATTR_BRIGHTNESS
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.translation import async_get_translations
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+
+from custom_components.daybreak.const import DOMAIN, REQUIRED_PROTOCOL_VERSION
+from daybreak_device import __version__ as device_version
+from daybreak_device.protocol import InfoPayload
+from daybreak_device.server import DaybreakServer
+
+from .common import ENTITY_ID, wait_for
+from .conftest import Device
+
+OLD_VERSION = REQUIRED_PROTOCOL_VERSION - 1
+
+
+def issue_id(entry: MockConfigEntry) -> str:
+    return f"outdated_protocol_{entry.entry_id}"
+
+
+def the_issue(hass: HomeAssistant, entry: MockConfigEntry) -> ir.IssueEntry | None:
+    return ir.async_get(hass).async_get_issue(DOMAIN, issue_id(entry))
+
+
+def our_issues(hass: HomeAssistant) -> list[ir.IssueEntry]:
+    return [issue for (domain, _), issue in ir.async_get(hass).issues.items() if domain == DOMAIN]
+
+
+@contextmanager
+def old_protocol() -> Iterator[None]:
+    """Device servers (running or started meanwhile) report the previous protocol version."""
+    real_info = DaybreakServer.info
+
+    def info(self: DaybreakServer) -> InfoPayload:
+        return {**real_info(self), "protocol_version": OLD_VERSION}
+
+    with patch.object(DaybreakServer, "info", info):
+        yield
+
+
+@pytest.fixture
+def old_device() -> Iterator[None]:
+    with old_protocol():
+        yield
+
+
+async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+async def restart_and_reconnect(
+    hass: HomeAssistant, entry: MockConfigEntry, device: Device
+) -> None:
+    """Restart the device (e.g. after an update); wait until the integration says it is back."""
+    await device.stop()
+    await wait_for(lambda: hass.states.get(ENTITY_ID).state == STATE_UNAVAILABLE)
+    back = asyncio.Event()
+    unsubscribe = entry.runtime_data.client.on_connection(
+        lambda connected: back.set() if connected else None
+    )
+    try:
+        await device.restart()
+        # Skip the client's reconnect backoff (~1 s; the connection's own timeouts are 10 s).
+        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=3))
+        async with asyncio.timeout(10):
+            await back.wait()
+    finally:
+        unsubscribe()
+    assert hass.states.get(ENTITY_ID).state != STATE_UNAVAILABLE
+
+
+async def test_an_outdated_device_raises_an_issue(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, device: Device, old_device: None
+) -> None:
+    assert device.server.info()["protocol_version"] == OLD_VERSION
+    await setup_entry(hass, mock_config_entry)
+
+    issue = the_issue(hass, mock_config_entry)
+    assert issue is not None
+    assert issue.translation_key == "outdated_protocol"
+    assert issue.translation_placeholders == {
+        "name": "Bedroom",
+        "version": str(OLD_VERSION),
+        "required": str(REQUIRED_PROTOCOL_VERSION),
+        "sw_version": device_version,
+    }
+    assert issue.severity is ir.IssueSeverity.WARNING
+    assert issue.is_fixable is False
+    assert issue.learn_more_url is not None
+    assert len(our_issues(hass)) == 1
+
+    # The translation exists and uses exactly these placeholders.
+    translations = await async_get_translations(hass, "en", "issues", [DOMAIN])
+    prefix = f"component.{DOMAIN}.issues.outdated_protocol"
+    title = translations[f"{prefix}.title"].format(**issue.translation_placeholders)
+    description = translations[f"{prefix}.description"].format(**issue.translation_placeholders)
+    assert title == "Update the Daybreak device Bedroom"
+    assert f"software {device_version}" in description
+    assert f"protocol version {OLD_VERSION}" in description
+    assert f"needs version {REQUIRED_PROTOCOL_VERSION}" in description
+
+    # The light still works.
+    await device.server.execute("light.set", {"on": True, "brightness": 90})
+    await wait_for(lambda: hass.states.get(ENTITY_ID).attributes.get(ATTR_BRIGHTNESS) == 90)
+
+
+async def test_the_issue_goes_away_after_the_update(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, device: Device
+) -> None:
+    with old_protocol():
+        await setup_entry(hass, mock_config_entry)
+        assert the_issue(hass, mock_config_entry) is not None
+        # Restarted, but not updated yet: the issue stays.
+        await restart_and_reconnect(hass, mock_config_entry, device)
+        assert the_issue(hass, mock_config_entry) is not None
+
+    # Updated: the device restarts with the current protocol and the integration reconnects.
+    assert device.server.info()["protocol_version"] == REQUIRED_PROTOCOL_VERSION
+    await restart_and_reconnect(hass, mock_config_entry, device)
+    assert the_issue(hass, mock_config_entry) is None
+    assert our_issues(hass) == []
+
+
+async def test_a_device_downgraded_while_connected_raises_the_issue(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, device: Device
+) -> None:
+    await setup_entry(hass, mock_config_entry)
+    assert the_issue(hass, mock_config_entry) is None
+    with old_protocol():
+        await restart_and_reconnect(hass, mock_config_entry, device)
+    issue = the_issue(hass, mock_config_entry)
+    assert issue is not None
+    assert issue.translation_placeholders is not None
+    assert issue.translation_placeholders["version"] == str(OLD_VERSION)
+
+
+async def test_a_current_device_has_no_issue(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, device: Device
+) -> None:
+    assert device.server.info()["protocol_version"] == REQUIRED_PROTOCOL_VERSION
+    await setup_entry(hass, mock_config_entry)
+    assert our_issues(hass) == []
+    await restart_and_reconnect(hass, mock_config_entry, device)
+    assert our_issues(hass) == []
+
+
+async def test_the_issue_goes_away_with_the_entry(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, device: Device, old_device: None
+) -> None:
+    """Removing the device from HA leaves no issue about it behind."""
+    await setup_entry(hass, mock_config_entry)
+    assert the_issue(hass, mock_config_entry) is not None
+    assert await hass.config_entries.async_remove(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert our_issues(hass) == []
