@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from homeassistant.core import HomeAssistant, State
@@ -16,6 +19,9 @@ from daybreak_device.server import CLIENTS_ROOM
 from .conftest import Device
 
 LOGGER_NAME = "custom_components.daybreak"
+BERLIN = ZoneInfo("Europe/Berlin")
+#: Monday 2026-11-23 05:00 in Berlin: a device clock for alarm tests.
+MONDAY_5AM = datetime(2026, 11, 23, 5, 0, tzinfo=BERLIN).timestamp()
 #: A fixed device id (12 hex digits) for snapshots: written into the state dir before start.
 FIXED_DEVICE_ID = "da7b3ea4c0de"
 
@@ -72,3 +78,23 @@ async def wait_for_state(
             if state is not None and predicate(state):
                 return state
             await asyncio.sleep(0.02)
+
+
+class ShiftedClock:
+    """Real time moved to a chosen moment, so servers, sockets and timeouts run normally.
+
+    Give it to ``start_device(clock=...)`` as the device's wall clock; ``at`` ``None``
+    starts at the real time.
+    """
+
+    def __init__(self, at: float | None = None) -> None:
+        self.offset = 0.0
+        if at is not None:
+            self.set(at)
+
+    def set(self, at: float) -> None:
+        """Move the clock to ``at`` (epoch seconds); it runs on from there."""
+        self.offset = at - time.time()
+
+    def __call__(self) -> float:
+        return time.time() + self.offset

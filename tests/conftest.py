@@ -6,6 +6,7 @@ an ephemeral port; the integration connects to it over real sockets.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -67,6 +68,7 @@ class Device:
     settings: Settings
     token: str
     factory: MockFactory
+    clock: Callable[[], float] = time.time
     _port: int = 0  # kept by stop(): the closed socket no longer knows it
 
     @property
@@ -95,7 +97,7 @@ class Device:
         self.token = token or self.token
         settings = replace(self.settings, port=self.port)
         output = GpiozeroOutput(settings.pin, 1000, pin_factory=self.factory)
-        self.server = DaybreakServer(settings, self.token, output=output)
+        self.server = DaybreakServer(settings, self.token, output=output, clock=self.clock)
         await self.server.start()
 
 
@@ -106,7 +108,10 @@ async def start_device(
     """Start real device servers (mock pins); stopped at teardown."""
     devices: list[Device] = []
 
-    async def start(name: str = "Bedroom", **overrides: Any) -> Device:
+    async def start(
+        name: str = "Bedroom", clock: Callable[[], float] = time.time, **overrides: Any
+    ) -> Device:
+        """Start a device named ``name`` on the wall clock ``clock`` (ramps and alarms)."""
         settings = Settings(
             host="127.0.0.1",
             port=0,
@@ -123,9 +128,9 @@ async def start_device(
         settings = replace(settings, **overrides)
         factory = MockFactory(pin_class=MockPWMPin)
         output = GpiozeroOutput(settings.pin, 1000, pin_factory=factory)
-        server = DaybreakServer(settings, TOKEN, output=output)
+        server = DaybreakServer(settings, TOKEN, output=output, clock=clock)
         await server.start()
-        device = Device(server, settings, TOKEN, factory)
+        device = Device(server, settings, TOKEN, factory, clock)
         devices.append(device)
         return device
 

@@ -3,12 +3,9 @@ alarm set from HA firing on the device while HA is stopped."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 import voluptuous as vol
@@ -37,28 +34,9 @@ from custom_components.daybreak.const import (
     SERVICE_SET_ALARM,
 )
 from custom_components.daybreak.protocol import MAX_ALARMS
-from daybreak_device.output import GpiozeroOutput
-from daybreak_device.server import DaybreakServer
 
-from .common import ENTITY_ID, connected_clients, wait_for
+from .common import BERLIN, ENTITY_ID, MONDAY_5AM, ShiftedClock, connected_clients, wait_for
 from .conftest import TOKEN, Device
-
-BERLIN = ZoneInfo("Europe/Berlin")
-#: Monday 2026-11-23 05:00 in Berlin: the device's clock when a test starts.
-MONDAY_5AM = datetime(2026, 11, 23, 5, 0, tzinfo=BERLIN).timestamp()
-
-
-class ShiftedClock:
-    """Real time moved to a chosen moment, so servers, sockets and timeouts run normally."""
-
-    def __init__(self, at: float) -> None:
-        self.set(at)
-
-    def set(self, at: float) -> None:
-        self.offset = at - time.time()
-
-    def __call__(self) -> float:
-        return time.time() + self.offset
 
 
 @pytest.fixture
@@ -69,16 +47,7 @@ def clock() -> ShiftedClock:
 @pytest.fixture
 async def device(start_device: Callable[..., Awaitable[Device]], clock: ShiftedClock) -> Device:
     """A device in Berlin whose clock says Monday 05:00 (it can be moved)."""
-    device = await start_device(timezone="Europe/Berlin")
-    # The same device (settings, state dir, port) on the shifted clock; the fixture that
-    # started it stops ``device.server`` at teardown.
-    await device.stop()
-    device.factory.reset()
-    settings = replace(device.settings, port=device.port)
-    output = GpiozeroOutput(settings.pin, 1000, pin_factory=device.factory)
-    device.server = DaybreakServer(settings, TOKEN, output=output, clock=clock)
-    await device.server.start()
-    return device
+    return await start_device(timezone="Europe/Berlin", clock=clock)
 
 
 @pytest.fixture

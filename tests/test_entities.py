@@ -6,14 +6,11 @@ same on every supported HA version (see :func:`snapshot_platform_stable`).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from unittest.mock import patch
-from zoneinfo import ZoneInfo
 
 import pytest
 from homeassistant.const import CONF_PORT, Platform
@@ -26,44 +23,23 @@ from syrupy.assertion import SnapshotAssertion
 from custom_components.daybreak import PLATFORMS
 from custom_components.daybreak.const import DOMAIN
 from daybreak_device import __version__ as device_version
-from daybreak_device.output import GpiozeroOutput
-from daybreak_device.server import DaybreakServer
 
-from .common import FIXED_DEVICE_ID, fixed_id_state_dir
-from .conftest import TOKEN, Device
+from .common import FIXED_DEVICE_ID, MONDAY_5AM, ShiftedClock, fixed_id_state_dir
+from .conftest import Device
 
-BERLIN = ZoneInfo("Europe/Berlin")
-#: Monday 2026-11-23 05:00 in Berlin: the device's clock, so the alarm's next sunrise
-#: (07:00-07:30 that day) is the same in every run.
-MONDAY_5AM = datetime(2026, 11, 23, 5, 0, tzinfo=BERLIN).timestamp()
+# The device's clock is MONDAY_5AM, so the alarm's next sunrise (07:00-07:30 that day)
+# is the same in every run.
 ALARM_ID = "workdays"
-
-
-class ShiftedClock:
-    """Real time moved to a chosen moment (servers, sockets and timeouts run normally)."""
-
-    def __init__(self, at: float) -> None:
-        self.offset = at - time.time()
-
-    def __call__(self) -> float:
-        return time.time() + self.offset
 
 
 @pytest.fixture
 async def device(start_device: Callable[..., Awaitable[Device]], tmp_path: Path) -> Device:
     """A device with a fixed id (stable unique ids), in Berlin, on Monday 05:00."""
-    device = await start_device(
-        state_dir=fixed_id_state_dir(tmp_path / "fixed-device"), timezone="Europe/Berlin"
+    return await start_device(
+        state_dir=fixed_id_state_dir(tmp_path / "fixed-device"),
+        timezone="Europe/Berlin",
+        clock=ShiftedClock(MONDAY_5AM),
     )
-    # The same device (settings, state dir, port) on the shifted clock; the fixture that
-    # started it stops ``device.server`` at teardown.
-    await device.stop()
-    device.factory.reset()
-    settings = replace(device.settings, port=device.port)
-    output = GpiozeroOutput(settings.pin, 1000, pin_factory=device.factory)
-    device.server = DaybreakServer(settings, TOKEN, output=output, clock=ShiftedClock(MONDAY_5AM))
-    await device.server.start()
-    return device
 
 
 # Registry fields compared (the entry's attrs fields and their serialization change

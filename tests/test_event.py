@@ -6,12 +6,9 @@ is moved just before an alarm's wake time, so it joins the alarm's sunrise at on
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from homeassistant.components.light import ATTR_BRIGHTNESS, DOMAIN as LIGHT_DOMAIN
@@ -27,29 +24,13 @@ from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.daybreak.const import DOMAIN, SERVICE_START_SUNRISE, SERVICE_STOP_SUNRISE
-from daybreak_device.output import GpiozeroOutput
-from daybreak_device.server import DaybreakServer
 
-from .common import ENTITY_ID, wait_for
-from .conftest import TOKEN, Device
+from .common import BERLIN, ENTITY_ID, ShiftedClock, wait_for
+from .conftest import Device
 
 EVENT_ENTITY = "event.bedroom_sunrise_events"
-BERLIN = ZoneInfo("Europe/Berlin")
 #: The wake time of the alarms below: Monday 2026-11-23 06:30 in Berlin.
 WAKE = datetime(2026, 11, 23, 6, 30, tzinfo=BERLIN)
-
-
-class ShiftedClock:
-    """Real time moved to a chosen moment (servers, sockets and timeouts run normally)."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def set(self, at: float) -> None:
-        self.offset = at - time.time()
-
-    def __call__(self) -> float:
-        return time.time() + self.offset
 
 
 @pytest.fixture
@@ -61,16 +42,7 @@ def clock() -> ShiftedClock:
 @pytest.fixture
 async def device(start_device: Callable[..., Awaitable[Device]], clock: ShiftedClock) -> Device:
     """A device in Berlin on ``clock``."""
-    device = await start_device(timezone="Europe/Berlin")
-    # The same device (settings, state dir, port) on the clock; the fixture that started
-    # it stops ``device.server`` at teardown.
-    await device.stop()
-    device.factory.reset()
-    settings = replace(device.settings, port=device.port)
-    output = GpiozeroOutput(settings.pin, 1000, pin_factory=device.factory)
-    device.server = DaybreakServer(settings, TOKEN, output=output, clock=clock)
-    await device.server.start()
-    return device
+    return await start_device(timezone="Europe/Berlin", clock=clock)
 
 
 class Recorder:
