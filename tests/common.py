@@ -7,16 +7,20 @@ import logging
 import socket
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
+import aiohttp
 import pytest
 from homeassistant.core import HomeAssistant, State
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from daybreak_device.server import CLIENTS_ROOM
 
-from .conftest import Device
+from .conftest import TOKEN, Device
 
 LOGGER_NAME = "custom_components.daybreak"
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -98,3 +102,34 @@ class ShiftedClock:
 
     def __call__(self) -> float:
         return time.time() + self.offset
+
+
+async def restart_and_reconnect(
+    hass: HomeAssistant, entry: MockConfigEntry, device: Device
+) -> None:
+    """Restart the stopped device; wait until the integration says the connection is back."""
+    back = asyncio.Event()
+    unsubscribe = entry.runtime_data.client.on_connection(
+        lambda connected: back.set() if connected else None
+    )
+    try:
+        await device.restart()
+        # Skip the client's reconnect backoff (~1 s; the connection's own timeouts are 10 s).
+        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=3))
+        async with asyncio.timeout(10):
+            await back.wait()
+    finally:
+        unsubscribe()
+
+
+async def start_sunrise_over_rest(device: Device, **payload: Any) -> None:
+    """Start a sunrise as another client would: ``POST /api/sunrise``."""
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"http://127.0.0.1:{device.port}/api/sunrise",
+            json=payload,
+            headers={"Authorization": f"Bearer {TOKEN}"},
+        ) as response,
+    ):
+        assert response.status == 200

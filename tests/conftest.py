@@ -146,15 +146,21 @@ async def device(start_device: Callable[..., Awaitable[Device]]) -> Device:
     return await start_device()
 
 
-@pytest.fixture
-def mock_config_entry(device: Device) -> MockConfigEntry:
-    """A config entry pointing at ``device``."""
+def make_config_entry(device: Device, **options: Any) -> MockConfigEntry:
+    """A config entry (title "Bedroom") pointing at ``device``, with ``options``."""
     return MockConfigEntry(
         domain=DOMAIN,
         title="Bedroom",
         unique_id=device.device_id,
         data={CONF_HOST: "127.0.0.1", CONF_PORT: device.port, CONF_TOKEN: TOKEN},
+        options=options,
     )
+
+
+@pytest.fixture
+def mock_config_entry(device: Device) -> MockConfigEntry:
+    """A config entry pointing at ``device``."""
+    return make_config_entry(device)
 
 
 @pytest.fixture

@@ -36,7 +36,7 @@ from custom_components.daybreak.const import (
 from custom_components.daybreak.protocol import MAX_ALARMS
 
 from .common import BERLIN, ENTITY_ID, MONDAY_5AM, ShiftedClock, connected_clients, wait_for
-from .conftest import TOKEN, Device
+from .conftest import Device, make_config_entry
 
 
 @pytest.fixture
@@ -53,13 +53,7 @@ async def device(start_device: Callable[..., Awaitable[Device]], clock: ShiftedC
 @pytest.fixture
 def mock_config_entry(device: Device) -> MockConfigEntry:
     """An entry for ``device`` with sunrise defaults of 20 min, ease in."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="Bedroom",
-        unique_id=device.device_id,
-        data={"host": "127.0.0.1", "port": device.port, "token": TOKEN},
-        options={CONF_SUNRISE_DURATION: 20, CONF_SUNRISE_CURVE: "ease_in"},
-    )
+    return make_config_entry(device, **{CONF_SUNRISE_DURATION: 20, CONF_SUNRISE_CURVE: "ease_in"})
 
 
 async def set_alarm(hass: HomeAssistant, **data: Any) -> dict[str, Any]:

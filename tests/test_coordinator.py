@@ -6,7 +6,6 @@ import logging
 from datetime import timedelta
 from unittest.mock import patch
 
-import aiohttp
 import pytest
 from homeassistant.components.light import ATTR_BRIGHTNESS, ATTR_EFFECT
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
@@ -22,8 +21,15 @@ from custom_components.daybreak.client import (
 )
 from custom_components.daybreak.const import DOMAIN, EFFECT_SUNRISE
 
-from .common import ENTITY_ID, LOGGER_NAME, connected_clients, info_records, wait_for
-from .conftest import TOKEN, Device
+from .common import (
+    ENTITY_ID,
+    LOGGER_NAME,
+    connected_clients,
+    info_records,
+    start_sunrise_over_rest,
+    wait_for,
+)
+from .conftest import Device
 
 NEW_TOKEN = "a-new-token-on-the-device"  # noqa: S105 - a test token
 
@@ -135,15 +141,7 @@ async def test_pushed_states_update_home_assistant(
     unsub = async_track_state_change_event(hass, ENTITY_ID, _changed)
 
     # Another client starts a short sunrise over REST.
-    async with (
-        aiohttp.ClientSession() as session,
-        session.post(
-            f"http://127.0.0.1:{device.port}/api/sunrise",
-            json={"duration": 1.5, "start_brightness": 0, "target_brightness": 255},
-            headers={"Authorization": f"Bearer {TOKEN}"},
-        ) as response,
-    ):
-        assert response.status == 200
+    await start_sunrise_over_rest(device, duration=1.5, start_brightness=0, target_brightness=255)
     await wait_for(lambda: hass.states.get(ENTITY_ID).attributes.get(ATTR_EFFECT) == EFFECT_SUNRISE)
     assert _state(hass) == STATE_ON
     # Progress is pushed while it runs, and the end is pushed too.

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from homeassistant.components.light import ATTR_BRIGHTNESS
-from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN
+from homeassistant.const import CONF_PORT, CONF_TOKEN
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import (
@@ -17,11 +17,11 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 from syrupy.matchers import path_type
 
-from custom_components.daybreak.const import CONF_SUNRISE_CURVE, CONF_SUNRISE_DURATION, DOMAIN
+from custom_components.daybreak.const import CONF_SUNRISE_CURVE, CONF_SUNRISE_DURATION
 from daybreak_device import __version__ as device_version
 
 from .common import FIXED_DEVICE_ID, fixed_id_state_dir, wait_for
-from .conftest import TOKEN, Device
+from .conftest import TOKEN, Device, make_config_entry
 
 
 @pytest.fixture
@@ -37,13 +37,7 @@ async def device(start_device: Callable[..., Awaitable[Device]], tmp_path: Path)
 @pytest.fixture
 def mock_config_entry(device: Device) -> MockConfigEntry:
     """An entry for ``device``, with options."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="Bedroom",
-        unique_id=device.device_id,
-        data={CONF_HOST: "127.0.0.1", CONF_PORT: device.port, CONF_TOKEN: TOKEN},
-        options={CONF_SUNRISE_DURATION: 20, CONF_SUNRISE_CURVE: "ease_in"},
-    )
+    return make_config_entry(device, **{CONF_SUNRISE_DURATION: 20, CONF_SUNRISE_CURVE: "ease_in"})
 
 
 async def test_diagnostics(

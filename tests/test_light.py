@@ -21,9 +21,6 @@ from homeassistant.components.light import (
 from homeassistant.const import (
     ATTR_ENTITY_ID,
     ATTR_SUPPORTED_FEATURES,
-    CONF_HOST,
-    CONF_PORT,
-    CONF_TOKEN,
     EVENT_STATE_CHANGED,
     SERVICE_TURN_OFF,
     SERVICE_TURN_ON,
@@ -46,7 +43,7 @@ from daybreak_device.dimming import Dimmer
 from daybreak_device.server import MODEL
 
 from .common import ENTITY_ID, wait_for, wait_for_state
-from .conftest import TOKEN, Device
+from .conftest import Device, make_config_entry
 
 DUTY = Dimmer().duty
 
@@ -221,12 +218,8 @@ async def test_sunrise_effect_duration_is_clamped_to_the_device_range(
 async def test_sunrise_effect_defaults_come_from_the_options(
     hass: HomeAssistant, device: Device
 ) -> None:
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Bedroom",
-        unique_id=device.device_id,
-        data={CONF_HOST: "127.0.0.1", CONF_PORT: device.port, CONF_TOKEN: TOKEN},
-        options={CONF_SUNRISE_DURATION: 45, CONF_SUNRISE_CURVE: "ease_in_out"},
+    entry = make_config_entry(
+        device, **{CONF_SUNRISE_DURATION: 45, CONF_SUNRISE_CURVE: "ease_in_out"}
     )
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)

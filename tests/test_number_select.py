@@ -25,9 +25,6 @@ from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import (
     ATTR_ENTITY_ID,
-    CONF_HOST,
-    CONF_PORT,
-    CONF_TOKEN,
     SERVICE_TURN_ON,
     STATE_UNAVAILABLE,
 )
@@ -44,7 +41,7 @@ from custom_components.daybreak.const import (
 )
 
 from .common import ENTITY_ID, wait_for
-from .conftest import TOKEN, Device
+from .conftest import Device, make_config_entry
 
 NUMBER = "number.bedroom_sunrise_duration"
 SELECT = "select.bedroom_sunrise_curve"
@@ -97,13 +94,7 @@ async def test_they_show_the_defaults_without_options(
 
 
 async def test_they_show_the_options(hass: HomeAssistant, device: Device) -> None:
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Bedroom",
-        unique_id=device.device_id,
-        data={CONF_HOST: "127.0.0.1", CONF_PORT: device.port, CONF_TOKEN: TOKEN},
-        options={CONF_SUNRISE_DURATION: 45, CONF_SUNRISE_CURVE: "ease_out"},
-    )
+    entry = make_config_entry(device, **{CONF_SUNRISE_DURATION: 45, CONF_SUNRISE_CURVE: "ease_out"})
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()

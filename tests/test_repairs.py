@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 from unittest.mock import patch
 
 import pytest
@@ -14,15 +12,14 @@ from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.translation import async_get_translations
-from homeassistant.util import dt as dt_util
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.daybreak.const import DOMAIN, REQUIRED_PROTOCOL_VERSION
 from daybreak_device import __version__ as device_version
 from daybreak_device.protocol import InfoPayload
 from daybreak_device.server import DaybreakServer
 
-from .common import ENTITY_ID, wait_for
+from .common import ENTITY_ID, restart_and_reconnect, wait_for
 from .conftest import Device
 
 OLD_VERSION = REQUIRED_PROTOCOL_VERSION - 1
@@ -64,24 +61,11 @@ async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     await hass.async_block_till_done()
 
 
-async def restart_and_reconnect(
-    hass: HomeAssistant, entry: MockConfigEntry, device: Device
-) -> None:
-    """Restart the device (e.g. after an update); wait until the integration says it is back."""
+async def update_device(hass: HomeAssistant, entry: MockConfigEntry, device: Device) -> None:
+    """Restart the device (e.g. after an update); wait until the integration has it back."""
     await device.stop()
     await wait_for(lambda: hass.states.get(ENTITY_ID).state == STATE_UNAVAILABLE)
-    back = asyncio.Event()
-    unsubscribe = entry.runtime_data.client.on_connection(
-        lambda connected: back.set() if connected else None
-    )
-    try:
-        await device.restart()
-        # Skip the client's reconnect backoff (~1 s; the connection's own timeouts are 10 s).
-        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=3))
-        async with asyncio.timeout(10):
-            await back.wait()
-    finally:
-        unsubscribe()
+    await restart_and_reconnect(hass, entry, device)
     assert hass.states.get(ENTITY_ID).state != STATE_UNAVAILABLE
 
 
@@ -127,12 +111,12 @@ async def test_the_issue_goes_away_after_the_update(
         await setup_entry(hass, mock_config_entry)
         assert the_issue(hass, mock_config_entry) is not None
         # Restarted, but not updated yet: the issue stays.
-        await restart_and_reconnect(hass, mock_config_entry, device)
+        await update_device(hass, mock_config_entry, device)
         assert the_issue(hass, mock_config_entry) is not None
 
     # Updated: the device restarts with the current protocol and the integration reconnects.
     assert device.server.info()["protocol_version"] == REQUIRED_PROTOCOL_VERSION
-    await restart_and_reconnect(hass, mock_config_entry, device)
+    await update_device(hass, mock_config_entry, device)
     assert the_issue(hass, mock_config_entry) is None
     assert our_issues(hass) == []
 
@@ -143,7 +127,7 @@ async def test_a_device_downgraded_while_connected_raises_the_issue(
     await setup_entry(hass, mock_config_entry)
     assert the_issue(hass, mock_config_entry) is None
     with old_protocol():
-        await restart_and_reconnect(hass, mock_config_entry, device)
+        await update_device(hass, mock_config_entry, device)
     issue = the_issue(hass, mock_config_entry)
     assert issue is not None
     assert issue.translation_placeholders is not None
@@ -156,7 +140,7 @@ async def test_a_current_device_has_no_issue(
     assert device.server.info()["protocol_version"] == REQUIRED_PROTOCOL_VERSION
     await setup_entry(hass, mock_config_entry)
     assert our_issues(hass) == []
-    await restart_and_reconnect(hass, mock_config_entry, device)
+    await update_device(hass, mock_config_entry, device)
     assert our_issues(hass) == []
 
 

@@ -3,7 +3,6 @@ round-trip time and uptime."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,9 +13,9 @@ from homeassistant.const import EVENT_STATE_CHANGED, STATE_UNAVAILABLE, STATE_UN
 from homeassistant.core import Event, HomeAssistant, State, callback
 from homeassistant.helpers.entity_component import async_update_entity
 from homeassistant.util import dt as dt_util
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from .common import wait_for
+from .common import restart_and_reconnect, wait_for
 from .conftest import Device
 
 PROGRESS = "sensor.bedroom_sunrise_progress"
@@ -61,25 +60,6 @@ def record_states(hass: HomeAssistant, entity_id: str) -> list[State]:
 
     hass.bus.async_listen(EVENT_STATE_CHANGED, listener)
     return states
-
-
-async def restart_and_reconnect(
-    hass: HomeAssistant, entry: MockConfigEntry, device: Device
-) -> None:
-    """Restart the stopped device; wait until the integration says the connection is back."""
-    back = asyncio.Event()
-    unsubscribe = entry.runtime_data.client.on_connection(
-        lambda connected: back.set() if connected else None
-    )
-    try:
-        await device.restart()
-        # Skip the client's reconnect backoff (~1 s; a few seconds at most: the
-        # connection's own timeouts are 10 s).
-        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=3))
-        async with asyncio.timeout(10):
-            await back.wait()
-    finally:
-        unsubscribe()
 
 
 # -- sunrise progress and end ---------------------------------------------------------

@@ -11,9 +11,6 @@ from homeassistant.components.light import ATTR_BRIGHTNESS, ATTR_EFFECT, DOMAIN 
 from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.const import (
     ATTR_ENTITY_ID,
-    CONF_HOST,
-    CONF_PORT,
-    CONF_TOKEN,
     SERVICE_TURN_ON,
     STATE_ON,
     STATE_UNAVAILABLE,
@@ -36,7 +33,7 @@ from custom_components.daybreak.light import DaybreakLight
 from daybreak_device.dimming import Dimmer
 
 from .common import ENTITY_ID, wait_for, wait_for_state
-from .conftest import TOKEN, Device
+from .conftest import Device, make_config_entry
 
 
 async def start_sunrise(hass: HomeAssistant, **data: Any) -> None:
@@ -146,13 +143,7 @@ async def test_start_sunrise_reaches_the_target(
 async def test_start_sunrise_defaults_come_from_the_options(
     hass: HomeAssistant, device: Device
 ) -> None:
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Bedroom",
-        unique_id=device.device_id,
-        data={CONF_HOST: "127.0.0.1", CONF_PORT: device.port, CONF_TOKEN: TOKEN},
-        options={CONF_SUNRISE_DURATION: 20, CONF_SUNRISE_CURVE: "ease_in"},
-    )
+    entry = make_config_entry(device, **{CONF_SUNRISE_DURATION: 20, CONF_SUNRISE_CURVE: "ease_in"})
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()

@@ -8,7 +8,6 @@ from datetime import timedelta
 from typing import Any
 from unittest.mock import patch
 
-import aiohttp
 import pytest
 from homeassistant.components.light import (
     ATTR_BRIGHTNESS,
@@ -19,9 +18,6 @@ from homeassistant.components.light import (
 from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
 from homeassistant.const import (
     ATTR_ENTITY_ID,
-    CONF_HOST,
-    CONF_PORT,
-    CONF_TOKEN,
     SERVICE_TURN_OFF,
     SERVICE_TURN_ON,
     STATE_OFF,
@@ -48,8 +44,8 @@ from daybreak_device.dimming import Dimmer
 from daybreak_device.protocol import EVENT_LIST_ALARMS, ProtocolError
 from daybreak_device.server import DaybreakServer
 
-from .common import ENTITY_ID, wait_for, wait_for_state
-from .conftest import TOKEN, Device
+from .common import ENTITY_ID, start_sunrise_over_rest, wait_for, wait_for_state
+from .conftest import Device, make_config_entry
 
 SWITCH = "switch.bedroom_sunrise"
 DUTY = Dimmer().duty
@@ -122,15 +118,7 @@ async def test_follows_a_sunrise_started_elsewhere_until_it_finishes(
     hass: HomeAssistant, init_integration: MockConfigEntry, device: Device
 ) -> None:
     # Another client starts a short sunrise over REST.
-    async with (
-        aiohttp.ClientSession() as session,
-        session.post(
-            f"http://127.0.0.1:{device.port}/api/sunrise",
-            json={"duration": 1.5, "start_brightness": 0, "target_brightness": 200},
-            headers={"Authorization": f"Bearer {TOKEN}"},
-        ) as response,
-    ):
-        assert response.status == 200
+    await start_sunrise_over_rest(device, duration=1.5, start_brightness=0, target_brightness=200)
     await wait_for(lambda: switch_state(hass) == STATE_ON)
     # It runs to its end on the device: off, with the light at the target.
     await wait_for(lambda: switch_state(hass) == STATE_OFF, timeout=5)
@@ -154,12 +142,8 @@ async def test_turn_on_starts_a_sunrise_with_the_defaults(
 
 
 async def test_turn_on_uses_the_options(hass: HomeAssistant, device: Device) -> None:
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Bedroom",
-        unique_id=device.device_id,
-        data={CONF_HOST: "127.0.0.1", CONF_PORT: device.port, CONF_TOKEN: TOKEN},
-        options={CONF_SUNRISE_DURATION: 45, CONF_SUNRISE_CURVE: "ease_in_out"},
+    entry = make_config_entry(
+        device, **{CONF_SUNRISE_DURATION: 45, CONF_SUNRISE_CURVE: "ease_in_out"}
     )
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)

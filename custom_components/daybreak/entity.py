@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from homeassistant.const import EntityCategory
 from homeassistant.core import callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
@@ -32,6 +33,20 @@ class DaybreakEntity(CoordinatorEntity[DaybreakCoordinator]):
             sw_version=info.sw_version,
             configuration_url=coordinator.client.url,
         )
+
+
+class DaybreakSettingEntity(DaybreakEntity):
+    """A Home Assistant setting of the device (an entry option), shown as an entity.
+
+    Always available: it is stored in Home Assistant, not on the device.
+    """
+
+    _attr_entity_category = EntityCategory.CONFIG
+
+    @property
+    def available(self) -> bool:
+        """Always: the setting does not need the device."""
+        return True
 
 
 class DaybreakAlarmEntity(DaybreakEntity):

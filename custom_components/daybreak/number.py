@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from homeassistant.components.number import NumberDeviceClass, NumberEntity, NumberMode
-from homeassistant.const import EntityCategory, UnitOfTime
+from homeassistant.const import UnitOfTime
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import DaybreakConfigEntry, DaybreakCoordinator
-from .entity import DaybreakEntity
+from .entity import DaybreakSettingEntity
 from .protocol import SUNRISE_DURATION_MAX
 
 PARALLEL_UPDATES = 0  # it only stores an option
@@ -23,7 +23,7 @@ async def async_setup_entry(
     async_add_entities([DaybreakSunriseDuration(entry.runtime_data)])
 
 
-class DaybreakSunriseDuration(DaybreakEntity, NumberEntity):
+class DaybreakSunriseDuration(DaybreakSettingEntity, NumberEntity):
     """How long a sunrise takes when nothing else says (Sunrise switch, effect, actions).
 
     Stored in the entry's options (the same value as the options dialog), so it works
@@ -31,7 +31,6 @@ class DaybreakSunriseDuration(DaybreakEntity, NumberEntity):
     """
 
     _attr_translation_key = "sunrise_duration"
-    _attr_entity_category = EntityCategory.CONFIG
     _attr_device_class = NumberDeviceClass.DURATION
     _attr_native_unit_of_measurement = UnitOfTime.MINUTES
     _attr_native_min_value = 1
@@ -42,11 +41,6 @@ class DaybreakSunriseDuration(DaybreakEntity, NumberEntity):
     def __init__(self, coordinator: DaybreakCoordinator) -> None:
         """Create the number of the coordinator's device."""
         super().__init__(coordinator, "sunrise_duration")
-
-    @property
-    def available(self) -> bool:
-        """Always: it is a Home Assistant setting."""
-        return True
 
     @property
     def native_value(self) -> int:

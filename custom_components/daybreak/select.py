@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from homeassistant.components.select import SelectEntity
-from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import DaybreakConfigEntry, DaybreakCoordinator
-from .entity import DaybreakEntity
+from .entity import DaybreakSettingEntity
 from .protocol import CURVES
 
 PARALLEL_UPDATES = 0  # it only stores an option
@@ -23,21 +22,15 @@ async def async_setup_entry(
     async_add_entities([DaybreakSunriseCurve(entry.runtime_data)])
 
 
-class DaybreakSunriseCurve(DaybreakEntity, SelectEntity):
+class DaybreakSunriseCurve(DaybreakSettingEntity, SelectEntity):
     """How the brightness rises when nothing else says; stored in the entry's options."""
 
     _attr_translation_key = "sunrise_curve"
-    _attr_entity_category = EntityCategory.CONFIG
     _attr_options = list(CURVES)
 
     def __init__(self, coordinator: DaybreakCoordinator) -> None:
         """Create the select of the coordinator's device."""
         super().__init__(coordinator, "sunrise_curve")
-
-    @property
-    def available(self) -> bool:
-        """Always: it is a Home Assistant setting."""
-        return True
 
     @property
     def current_option(self) -> str:

@@ -16,7 +16,7 @@ from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfTime
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .client import DaybreakClient, DaybreakError, DaybreakState
+from .client import DaybreakError, DaybreakState
 from .coordinator import DaybreakConfigEntry, DaybreakCoordinator
 from .entity import DaybreakEntity
 
@@ -136,7 +136,6 @@ class DaybreakRoundTripSensor(DaybreakEntity, SensorEntity):
     _attr_state_class = SensorStateClass.MEASUREMENT
     _attr_entity_category = EntityCategory.DIAGNOSTIC
     _attr_entity_registry_enabled_default = False
-    _attr_should_poll = True
 
     def __init__(self, coordinator: DaybreakCoordinator) -> None:
         """Create the round-trip time sensor."""
@@ -145,7 +144,7 @@ class DaybreakRoundTripSensor(DaybreakEntity, SensorEntity):
 
     @property
     def should_poll(self) -> bool:
-        """Poll: the value is measured, not pushed."""
+        """Poll (CoordinatorEntity says no): the value is measured, not pushed."""
         return True
 
     async def async_added_to_hass(self) -> None:
@@ -155,8 +154,7 @@ class DaybreakRoundTripSensor(DaybreakEntity, SensorEntity):
 
     async def async_update(self) -> None:
         """Time one request to the device (unknown while it cannot be reached)."""
-        client: DaybreakClient = self.coordinator.client
         try:
-            self._attr_native_value = round(await client.ping() * 1000, 2)
+            self._attr_native_value = round(await self.coordinator.client.ping() * 1000, 2)
         except DaybreakError:
             self._attr_native_value = None
