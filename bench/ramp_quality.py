@@ -41,6 +41,7 @@ from daybreak_device.dimming import Dimmer, luminance_to_lightness
 from daybreak_device.light import LightController, Ramp
 from daybreak_device.output import GpiozeroOutput, SysfsPwmOutput
 from daybreak_device.protocol import Curve
+from daybreak_device.statefile import StateFile
 
 TICK_RATE = 50.0
 SUNRISE_S = 1800.0
@@ -304,7 +305,7 @@ async def engine_timing() -> Timing:
     with tempfile.TemporaryDirectory(prefix="daybreak-bench-") as tmp:
         state_file = Path(tmp) / "state.json"
         controller = LightController(
-            output, Dimmer(), state_file, tick_rate=TICK_RATE, progress_interval=1.0
+            output, Dimmer(), StateFile(state_file), tick_rate=TICK_RATE, progress_interval=1.0
         )
         await controller.start()
         finished = asyncio.Event()

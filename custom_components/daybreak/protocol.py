@@ -90,8 +90,10 @@ __all__ = [
 #: Bumped on every change a client may depend on; clients compare it with what they need.
 #: 1: light, sunrise, alarms. 2: the device pushes ``alarms`` and the sunrise/alarm
 #: events below, a sunrise carries its ``alarm_id``, ``alarm.create`` takes an ``id``
-#: and ``info`` has ``uptime``.
-PROTOCOL_VERSION: Final = 2
+#: and ``info`` has ``uptime``. 3: the ``storage_error`` error code (a command carried
+#: out but not saved), ``storage_error`` in ``state`` and ``info``, ``storage`` in
+#: ``/api/health``; ``state`` is pushed before the change is saved.
+PROTOCOL_VERSION: Final = 3
 
 # Events a client sends (each answered through the Socket.IO ack).
 EVENT_SET_LIGHT: Final = "light.set"
@@ -165,6 +167,9 @@ ErrorCode: TypeAlias = Literal[
     "internal_error",
     "limit_reached",
     "conflict",
+    #: The command was carried out (the light shows it, ``state`` was pushed) but the
+    #: device could not save it; it keeps retrying. The ack also carries ``state``.
+    "storage_error",
 ]
 
 
@@ -225,6 +230,8 @@ class StatePayload(TypedDict):
     transition: TransitionStatePayload | None
     #: The next alarm sunrise to start, or ``None``; devices without alarms omit it.
     next_sunrise: NotRequired[NextSunrisePayload | None]
+    #: Why the device cannot save its state (``None`` when it can; protocol 3).
+    storage_error: NotRequired[str | None]
 
 
 class InfoPayload(TypedDict):
@@ -240,6 +247,8 @@ class InfoPayload(TypedDict):
     timezone: NotRequired[str]
     #: Seconds since the device server started (protocol 2).
     uptime: NotRequired[float]
+    #: Why the device cannot save its state (``None`` when it can; protocol 3).
+    storage_error: NotRequired[str | None]
 
 
 class AlarmSunrisePayload(TypedDict):

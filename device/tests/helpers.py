@@ -12,10 +12,16 @@ import socketio
 from gpiozero.pins.mock import MockPWMPin
 
 from daybreak_device.output import GpiozeroOutput, Output
-from daybreak_device.protocol import DEVICE_EVENTS
+from daybreak_device.protocol import DEVICE_EVENTS, PROTOCOL_VERSION
 from daybreak_device.server import DaybreakServer
 
 TOKEN = "test-token-0123456789"  # noqa: S105 - a test token
+#: ``GET /api/health`` of a device that saves its state.
+HEALTHY = {
+    "status": "ok",
+    "protocol_version": PROTOCOL_VERSION,
+    "storage": {"ok": True, "error": None, "since": None},
+}
 
 
 def make_fake_sysfs(root: Path, chip: int = 0, channel: int = 0) -> Path:
@@ -120,6 +126,7 @@ def steady(level: float, *, on: bool = True) -> dict[str, Any]:
         "sunrise": None,
         "transition": None,
         "next_sunrise": None,
+        "storage_error": None,
     }
 
 

@@ -32,9 +32,14 @@ import pytest
 import socketio
 from gpiozero.pins.mock import MockFactory
 
-from daybreak_device import alarms as alarms_module, light as light_module
+from daybreak_device import (
+    alarms as alarms_module,
+    light as light_module,
+    statefile as statefile_module,
+)
 from daybreak_device.alarms import (
     CLOCK_STEP_BACK_LIMIT,
+    STORED_ALARMS_MAX,
     Alarm,
     AlarmScheduler,
     Occurrence,
@@ -49,6 +54,7 @@ from daybreak_device.dimming import Dimmer
 from daybreak_device.output import GpiozeroOutput
 from daybreak_device.protocol import MAX_ALARMS, ProtocolError, validate_command
 from daybreak_device.server import DaybreakServer
+from daybreak_device.statefile import StateFile
 from helpers import TOKEN, Client, Device
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -644,9 +650,30 @@ def test_loading_saved_alarms_drops_what_is_invalid(caplog) -> None:
     assert scheduler.alarms == []
     scheduler.load(None)
     assert scheduler.alarms == []
-    many = [Alarm(f"a{n}", "06:00", (0,)).to_json() for n in range(MAX_ALARMS + 2)]
+    many = [Alarm(f"a{n}", "06:00", (0,)).to_json() for n in range(STORED_ALARMS_MAX + 2)]
     scheduler.load(many)
-    assert len(scheduler.alarms) == MAX_ALARMS
+    assert len(scheduler.alarms) == STORED_ALARMS_MAX
+
+
+async def test_saved_alarms_outside_todays_wire_limits_are_kept() -> None:
+    """The stored schema is not the wire schema: a tighter wire limit drops no alarm.
+
+    A device saved these under looser limits (a 30 s sunrise, more alarms than today's
+    MAX_ALARMS, an id the wire no longer accepts for new alarms); they still load, fire
+    and are reported. Creating one more is refused (the wire limit applies to new ones).
+    """
+    scheduler, _ = scheduler_on(FakeClock(MONDAY_5AM))
+    saved = [
+        Alarm(f"old {n}", "06:00", (0,), duration=30.0).to_json() for n in range(MAX_ALARMS + 3)
+    ]
+    scheduler.load(saved)
+    assert len(scheduler.alarms) == MAX_ALARMS + 3
+    assert scheduler.alarms[0].duration == 30.0
+    assert scheduler.payload(scheduler.alarms[0])["duration"] == 30.0
+    command = validate_command("alarm.create", {"time": "07:00"})
+    with pytest.raises(ProtocolError) as refused:
+        await scheduler.create(command)  # type: ignore[arg-type]
+    assert refused.value.code == "limit_reached"
 
 
 # -- the device: clocks, fixtures and clients ------------------------------------------------
@@ -1482,24 +1509,25 @@ async def test_a_failed_save_leaves_the_alarms_as_they_were(berlin: Device, monk
         def broken(path: Path, data: Any) -> None:
             raise OSError(28, "No space left on device")
 
-        monkeypatch.setattr(light_module, "atomic_write_json", broken)
+        monkeypatch.setattr(statefile_module, "atomic_write_json", broken)
         for event, payload in [
             ("alarm.create", {"time": "07:00"}),
             ("alarm.update", {"id": kept["id"], "time": "08:00"}),
             ("alarm.delete", {"id": kept["id"]}),
         ]:
             ack = await call(sio, event, payload)
-            assert ack["error"]["code"] == "internal_error"
+            assert ack["error"]["code"] == "storage_error"
         monkeypatch.undo()
         assert (await call(sio, "alarms.list"))["alarms"] == [kept]
 
 
-def test_controller_refuses_to_persist_under_its_own_keys(tmp_path: Path) -> None:
-    controller = light_module.LightController(
-        RecordingOutput(time.time), Dimmer(), tmp_path / "s.json"
-    )
-    with pytest.raises(ValueError, match="own key"):
-        controller.persist("ramp", load=lambda _: None, dump=lambda: None)
+def test_the_state_file_refuses_a_section_under_the_lights_keys(tmp_path: Path) -> None:
+    store = StateFile(tmp_path / "s.json")
+    light_module.LightController(RecordingOutput(time.time), Dimmer(), store)
+    with pytest.raises(ValueError, match=r"\['ramp'\] belong to another section"):
+        store.add_section(frozenset({"ramp", "alarms"}), load=lambda _: None, dump=dict)
+    with pytest.raises(ValueError, match="version"):
+        store.add_section(frozenset({"version"}), load=lambda _: None, dump=dict)
 
 
 # -- end to end, in a time-travelling event loop ----------------------------------------------

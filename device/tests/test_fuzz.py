@@ -40,7 +40,15 @@ pytestmark = pytest.mark.timeout(max(120, EXAMPLES // 5))
 
 COMMAND_EVENTS = ["light.set", "sunrise.start", "sunrise.stop", "state.get", "info.get"]
 FIELDS = ["on", "brightness", "transition", "duration", "target_brightness", "start_brightness"]
-STATE_KEYS = {"on", "brightness", "level", "sunrise", "transition", "next_sunrise"}
+STATE_KEYS = {
+    "on",
+    "brightness",
+    "level",
+    "sunrise",
+    "transition",
+    "next_sunrise",
+    "storage_error",
+}
 SUNRISE_KEYS = {
     "active",
     "started_at",
@@ -60,6 +68,7 @@ INFO_KEYS = {
     "protocol_version",
     "output",
     "timezone",
+    "storage_error",
     "uptime",
 }
 ERROR_CODES = {

@@ -17,6 +17,7 @@ from daybreak_device.dimming import Dimmer
 from daybreak_device.light import LightController, Ramp
 from daybreak_device.output import OutputError
 from daybreak_device.protocol import StartSunriseCommand, SunriseEventPayload
+from daybreak_device.statefile import StateFile
 from helpers import Client, Device
 
 CIE = Dimmer()
@@ -191,7 +192,7 @@ def test_ramp_from_json_rejects_malformed_data(data) -> None:
 @pytest.mark.parametrize("tick_rate", [0, 0.5, 1001])
 def test_controller_rejects_bad_tick_rate(tmp_path: Path, tick_rate) -> None:
     with pytest.raises(ValueError, match="tick rate must be between 1 and 1000 Hz"):
-        LightController(None, CIE, tmp_path / "state.json", tick_rate=tick_rate)  # type: ignore[arg-type]
+        LightController(None, CIE, StateFile(tmp_path / "state.json"), tick_rate=tick_rate)  # type: ignore[arg-type]
 
 
 # -- transitions ------------------------------------------------------------------------
@@ -214,6 +215,7 @@ async def test_transition_follows_the_cie_curve(connect, device: Device) -> None
         "sunrise": None,
         "transition": None,
         "next_sunrise": None,
+        "storage_error": None,
     }
 
     changes = pin_changes(pin, origin)
@@ -477,7 +479,7 @@ class FlakyOutput:
 
 async def test_output_errors_do_not_stop_a_sunrise(tmp_path: Path, caplog) -> None:
     output = FlakyOutput()
-    controller = LightController(output, CIE, tmp_path / "state.json", tick_rate=50)
+    controller = LightController(output, CIE, StateFile(tmp_path / "state.json"), tick_rate=50)
     await controller.start()
     changed = asyncio.Event()
     controller.add_listener(changed.set)
@@ -526,7 +528,7 @@ async def test_sunrise_events_from_the_controller(tmp_path: Path) -> None:
     def record(event: str, payload: SunriseEventPayload) -> None:
         events.append((event, dict(payload)))
 
-    controller = LightController(output, CIE, state_file, wall_clock=lambda: wall[0])
+    controller = LightController(output, CIE, StateFile(state_file), wall_clock=lambda: wall[0])
     controller.add_event_listener(record)
     await controller.start()
     state = await controller.start_sunrise(sunrise_command(0.3), started_at=999.9, alarm_id="a1")
@@ -552,7 +554,7 @@ async def test_sunrise_events_from_the_controller(tmp_path: Path) -> None:
     assert json.loads(state_file.read_text())["ramp"]["alarm_id"] == "a2"
     events.clear()
     wall[0] += 59.8
-    resumed = LightController(output, CIE, state_file, wall_clock=lambda: wall[0])
+    resumed = LightController(output, CIE, StateFile(state_file), wall_clock=lambda: wall[0])
     resumed.add_event_listener(record)
     await resumed.start()
     assert resumed.snapshot()["sunrise"]["alarm_id"] == "a2"

@@ -37,6 +37,7 @@ OFF = {
     "sunrise": None,
     "transition": None,
     "next_sunrise": None,
+    "storage_error": None,
 }
 EXE = Path(sys.executable).parent / "daybreak-device"
 PERIOD_NS = 500_000  # 2 kHz, the sysfs default

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import daybreak_device
-from daybreak_device import protocol, server
+from daybreak_device import protocol, router
 from daybreak_device.protocol import (
     COMMANDS,
     CURVES,
@@ -57,11 +57,11 @@ def test_installed_protocol_is_the_shared_file() -> None:
     # There is one home for the protocol: no second copy in the device sources.
     assert not (REPO / "device" / "src" / "daybreak_device" / "protocol.py").exists()
     # and the server validates with this very module
-    assert server.validate_command is validate_command
+    assert router.validate_command is validate_command
 
 
 def test_constants() -> None:
-    assert PROTOCOL_VERSION == 2
+    assert PROTOCOL_VERSION == 3
     assert MAX_PAYLOAD_BYTES == 4096
     assert set(COMMANDS) == {
         "light.set",

@@ -24,6 +24,7 @@ OFF = {
     "sunrise": None,
     "transition": None,
     "next_sunrise": None,
+    "storage_error": None,
 }
 DIMMER = Dimmer()
 ENDPOINTS = [
@@ -81,7 +82,15 @@ async def anonymous(device: Device) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}])
 async def test_health_needs_no_token(anonymous: httpx.AsyncClient, headers) -> None:
     response = await anonymous.get("/api/health", headers=headers)
-    assert_json(response, 200, {"status": "ok", "protocol_version": 2})
+    assert_json(
+        response,
+        200,
+        {
+            "status": "ok",
+            "protocol_version": 3,
+            "storage": {"ok": True, "error": None, "since": None},
+        },
+    )
 
 
 BAD_AUTHORIZATIONS = [
@@ -158,9 +167,10 @@ async def test_get_info(http: httpx.AsyncClient, device: Device, connect) -> Non
         "name": "Daybreak",
         "model": MODEL,
         "sw_version": __version__,
-        "protocol_version": 2,
+        "protocol_version": 3,
         "output": device.output.description,
         "timezone": zone_name(local_timezone()),
+        "storage_error": None,
     }
     assert response.status_code == 200
     answered = response.json()
@@ -556,7 +566,15 @@ async def test_server_keeps_serving_after_errors(lit: httpx.AsyncClient, connect
         await lit.post("/api/light", content=b" " * 10_000)
         await lit.get("/api/nope")
         await lit.put("/api/light")
-    assert_json(await lit.get("/api/health"), 200, {"status": "ok", "protocol_version": 2})
+    assert_json(
+        await lit.get("/api/health"),
+        200,
+        {
+            "status": "ok",
+            "protocol_version": 3,
+            "storage": {"ok": True, "error": None, "since": None},
+        },
+    )
     assert_json(await lit.get("/api/state"), 200, steady(77))
     client: Client = await connect()
     assert await client.call("state.get") == {"ok": True, "state": steady(77)}

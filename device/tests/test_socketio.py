@@ -25,6 +25,7 @@ OFF = {
     "sunrise": None,
     "transition": None,
     "next_sunrise": None,
+    "storage_error": None,
 }
 DIMMER = Dimmer()  # the default settings' dimming curve (CIE L*)
 COMMAND_EVENTS = ["light.set", "sunrise.start", "sunrise.stop", "state.get", "info.get"]
@@ -85,6 +86,7 @@ async def test_client_gets_full_state_on_connect(connect) -> None:
         "sunrise": None,
         "transition": None,
         "next_sunrise": None,
+        "storage_error": None,
     }
 
 
@@ -407,9 +409,10 @@ async def test_info_get(connect, device: Device, args: tuple[Any, ...]) -> None:
             "name": "Daybreak",
             "model": MODEL,
             "sw_version": __version__,
-            "protocol_version": 2,
+            "protocol_version": 3,
             "output": device.output.description,
             "timezone": zone_name(local_timezone()),
+            "storage_error": None,
         },
     }
     assert 0 < uptime < 30

@@ -23,6 +23,7 @@ from daybreak_device import __version__, discovery
 from daybreak_device.cli import build_parser
 from daybreak_device.config import load_settings
 from daybreak_device.discovery import SERVICE_TYPE, advertising_plan, machine_addresses
+from daybreak_device.protocol import PROTOCOL_VERSION
 from helpers import Device
 
 pytestmark = pytest.mark.timeout(60)
@@ -76,7 +77,7 @@ async def test_device_is_advertised_with_its_id_protocol_and_api(
     device_id = (device.server.settings.state_dir / "device_id").read_text().strip()
     assert info.decoded_properties == {
         "id": device_id,
-        "protocol": "2",
+        "protocol": str(PROTOCOL_VERSION),
         "api": "/api",
         "version": __version__,
     }
@@ -92,7 +93,11 @@ async def test_device_is_advertised_with_its_id_protocol_and_api(
     url = f"http://{info.parsed_addresses()[0]}:{info.port}{info.decoded_properties['api']}"
     async with httpx.AsyncClient(timeout=5) as http:
         health = (await http.get(f"{url}/health")).json()
-    assert health == {"status": "ok", "protocol_version": 2}
+    assert health == {
+        "status": "ok",
+        "protocol_version": 3,
+        "storage": {"ok": True, "error": None, "since": None},
+    }
 
     # Stopping withdraws the service (goodbye packets): browsers see it go at once.
     await device.server.stop()

@@ -38,6 +38,7 @@ import contextlib
 import logging
 import math
 import os
+import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
@@ -49,7 +50,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .protocol import (
     ALARM_ID_MAX_LENGTH,
-    EVENT_CREATE_ALARM,
+    BRIGHTNESS_MAX,
+    CURVES,
     MAX_ALARMS,
     AlarmPayload,
     AlarmSunrisePayload,
@@ -58,8 +60,8 @@ from .protocol import (
     NextSunrisePayload,
     ProtocolError,
     UpdateAlarmCommand,
-    validate_command,
 )
+from .statefile import StorageError
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -71,7 +73,6 @@ CLOCK_STEP_BACK_LIMIT = 24 * 3600.0
 _SAME_INSTANT = 0.5
 #: Occurrences are searched this many local days ahead (a week, a skip, DST).
 _SEARCH_DAYS = 16
-_SETTINGS = ("time", "weekdays", "enabled", "duration", "target_brightness", "curve")
 
 FireCallback = Callable[["Alarm", "Occurrence"], Awaitable[None]]
 
@@ -173,12 +174,7 @@ class Alarm:
         alarm_id = data.get("id")
         if not isinstance(alarm_id, str) or not 1 <= len(alarm_id) <= ALARM_ID_MAX_LENGTH:
             raise ValueError("alarm id missing or invalid")
-        try:
-            settings = validate_command(
-                EVENT_CREATE_ALARM, {k: data[k] for k in _SETTINGS if k in data}
-            )
-        except ProtocolError as err:
-            raise ValueError(err.message) from None
+        settings = _stored_settings(data)
         marks = [data.get("last_wake"), data.get("skip_wake")]
         for mark in marks:
             if mark is not None and (
@@ -189,6 +185,62 @@ class Alarm:
                 raise ValueError("alarm bookkeeping is not a finite number or null")
         last_wake, skip_wake = (None if m is None else float(m) for m in marks)
         return _alarm_from(alarm_id, settings, last_wake, skip_wake)
+
+
+#: Saved alarms kept at start (a bound on a corrupt file, not the protocol's limit).
+STORED_ALARMS_MAX = 1000
+_STORED_TIME = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
+
+
+def _stored_settings(data: dict[str, Any]) -> dict[str, Any]:
+    """An alarm's settings as saved in the state file; raise ``ValueError`` if unusable.
+
+    This is the *stored* schema, deliberately apart from the wire schema of
+    ``alarm.create``: it checks only what the scheduler needs to run an alarm, so a
+    limit tightened on the wire (a shorter longest sunrise, say) never drops an alarm
+    already saved on a device. Fields missing in older files take their defaults.
+    """
+    alarm_time = data.get("time")
+    if not isinstance(alarm_time, str) or not _STORED_TIME.fullmatch(alarm_time):
+        raise ValueError("time is not HH:MM")
+    weekdays = data.get("weekdays", list(range(7)))
+    if (
+        not isinstance(weekdays, list)
+        or not weekdays
+        or len(set(weekdays)) != len(weekdays)
+        or not all(type(day) is int and 0 <= day <= 6 for day in weekdays)
+    ):
+        raise ValueError("weekdays are not distinct days 0-6")
+    enabled = data.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise ValueError("enabled is not a boolean")
+    duration = _stored_number(data.get("duration", 1800.0), "duration")
+    target = _stored_number(data.get("target_brightness", 255.0), "target_brightness")
+    if not (duration > 0 and 0 < target <= BRIGHTNESS_MAX):
+        raise ValueError("duration or target brightness out of range")
+    curve = data.get("curve", "linear")
+    if curve not in CURVES:
+        raise ValueError("curve unknown")
+    return {
+        "time": alarm_time,
+        "weekdays": sorted(weekdays),
+        "enabled": enabled,
+        "duration": duration,
+        "target_brightness": target,
+        "curve": curve,
+    }
+
+
+def _stored_number(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{name} is not a number")
+    try:
+        number = float(value)
+    except OverflowError:
+        raise ValueError(f"{name} is not finite") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{name} is not finite")
+    return number
 
 
 def _alarm_from(
@@ -349,7 +401,7 @@ class AlarmScheduler:
             except ValueError as err:
                 _LOGGER.warning("Dropping an invalid saved alarm (%s): %.200r", err, entry)
                 continue
-            if alarm.id in self._alarms or len(self._alarms) >= MAX_ALARMS:
+            if alarm.id in self._alarms or len(self._alarms) >= STORED_ALARMS_MAX:
                 _LOGGER.warning("Dropping saved alarm %r: duplicate id or over the limit", alarm.id)
                 continue
             self._alarms[alarm.id] = alarm
@@ -559,7 +611,10 @@ class AlarmScheduler:
                 except Exception:
                     _LOGGER.exception("Alarm %s could not start its sunrise", alarm.id)
             if due or forgot:
-                await self._save()
+                # A disk that cannot take it now gets it later: the state file keeps
+                # retrying, and until then the marks hold in memory.
+                with contextlib.suppress(StorageError):
+                    await self._save()
             view = self._view()
             if view != self._published:
                 self._published = view

@@ -22,10 +22,10 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal, TypeAlias
+from typing import Any, Final, Literal, TypeAlias
 
 from .dimming import Dimmer
 from .output import Output, OutputError
@@ -45,14 +45,14 @@ from .protocol import (
     TransitionStatePayload,
     apply_curve,
 )
-from .store import atomic_write_json, read_json_object, remove_stale_temp_files
+from .statefile import STATE_FILE_VERSION, StateFile, StorageError
 
 _LOGGER = logging.getLogger(__name__)
 
 RampKind: TypeAlias = Literal["transition", "sunrise"]
 #: Listens to sunrise events: called with the event's name and its payload.
 SunriseEventListener: TypeAlias = Callable[[str, SunriseEventPayload], None]
-STATE_FILE_VERSION = 1
+__all__ = ["LIGHT_KEYS", "STATE_FILE_VERSION", "LightController", "Ramp", "iso_utc"]
 
 
 def iso_utc(timestamp: float) -> str:
@@ -126,28 +126,27 @@ class Ramp:
         return cls(kind, start, target, duration, curve, started_at, alarm_id)
 
 
-@dataclass(slots=True)
-class _Persisted:
-    """What the state file holds."""
+#: A wall clock that moved against the monotonic one by more than this (seconds)
+#: during a ramp was stepped: the ramp's reported and saved times are re-anchored.
+CLOCK_STEP_TOLERANCE: Final = 1.0
+#: The light's own keys in the state file.
+LIGHT_KEYS: Final = frozenset({"on", "level", "on_brightness", "ramp"})
+
+
+@dataclass(frozen=True, slots=True)
+class _Saved:
+    """The light's part of the state file."""
 
     on: bool = False
     level: float = 0.0
     on_brightness: float = float(BRIGHTNESS_MAX)
     ramp: Ramp | None = None
-    #: The file's other top-level keys (e.g. ``alarms``), for the owners attached with
-    #: :meth:`LightController.persist`; kept even when the light's own part is invalid.
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
-#: The light's own keys in the state file.
-_LIGHT_KEYS = frozenset({"version", "on", "level", "on_brightness", "ramp"})
-
-
-def _load_state(path: Path) -> _Persisted:
-    data = read_json_object(path)
-    if data is None:
-        return _Persisted()
-    extra = {key: value for key, value in data.items() if key not in _LIGHT_KEYS}
+def _parse_saved(data: dict[str, Any], path: Path) -> _Saved:
+    """The light's state from the state file's ``data`` (``{}``: none saved)."""
+    if not data.keys() & LIGHT_KEYS:
+        return _Saved()
     try:
         on, level, on_brightness = data["on"], data["level"], data["on_brightness"]
         if not isinstance(on, bool):
@@ -160,8 +159,8 @@ def _load_state(path: Path) -> _Persisted:
         ramp = None if data.get("ramp") is None else Ramp.from_json(data["ramp"])
     except (KeyError, ValueError) as err:
         _LOGGER.warning("State file %s is invalid (%s); using defaults", path, err)
-        return _Persisted(extra=extra)
-    return _Persisted(on, float(level), max(1.0, float(on_brightness)), ramp, extra)
+        return _Saved()
+    return _Saved(on, float(level), max(1.0, float(on_brightness)), ramp)
 
 
 class LightController:
@@ -172,64 +171,71 @@ class LightController:
     the start and end of a ramp, and at most every ``progress_interval`` seconds
     while one runs. Those registered with :meth:`add_event_listener` are called once
     per sunrise event, when it happens.
+
+    **One clock, one level.** A running ramp is timed on the event loop's monotonic
+    clock from the moment it starts (a scheduled or resumed one is placed on it once,
+    from the wall clock), so a wall-clock step (NTP correcting a Pi that booted without
+    a clock) changes neither the level nor the time left. Each tick computes the level
+    once and writes it to the LED; the state reports that very level (never one worked
+    out again from the wall clock), and :meth:`stop_sunrise` holds it. Only the reported
+    ``started_at``/``ends_at`` follow the wall clock: they are re-anchored to it.
+
+    **Push before persist.** A command changes the LED and the state, tells the
+    listeners (the push stream sends ``state`` at once), and only then waits for the
+    state file (:class:`~daybreak_device.statefile.StateFile`), outside the command
+    lock: the next command does not wait for the disk, and one write carries every
+    change made while the previous one ran. A failed write raises
+    :class:`~daybreak_device.statefile.StorageError` *after* the change is made: the
+    room is lit as asked, and the store saves it as soon as the disk takes it again.
     """
 
     def __init__(
         self,
         output: Output,
         dimmer: Dimmer,
-        state_file: Path,
+        store: StateFile,
         *,
         tick_rate: float = 50.0,
         progress_interval: float = 1.0,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
-        """Create the controller; call :meth:`start` before use."""
+        """Create the controller and register its section of ``store``; then :meth:`start`."""
         if not 1 <= tick_rate <= 1000:
             raise ValueError("tick rate must be between 1 and 1000 Hz")
         self._output = output
         self._dimmer = dimmer
-        self._state_file = state_file
+        self._store = store
         self._period = 1.0 / tick_rate
         self._progress_interval = progress_interval
         self._wall = wall_clock
         self._on = False
+        #: The level the LED was last driven to (the level reported).
         self._level = 0.0
         self._on_brightness = float(BRIGHTNESS_MAX)
         self._ramp: Ramp | None = None
+        #: The loop time at which the running ramp's elapsed time is 0.
+        self._anchor = 0.0
+        #: The ramp's elapsed time at the level last shown.
+        self._elapsed = 0.0
         self._ramp_task: asyncio.Task[None] | None = None
         self._listeners: list[Callable[[], None]] = []
         self._event_listeners: list[SunriseEventListener] = []
         self._output_errors = 0
-        self._save_lock = asyncio.Lock()
+        self._saved = _Saved()
         # Commands run one at a time, so each ack reports the state it produced.
         self._command_lock = asyncio.Lock()
-        self._persisted: dict[str, tuple[Callable[[Any], None], Callable[[], Any]]] = {}
+        store.add_section(LIGHT_KEYS, load=self._load, dump=self._dump)
 
     # -- lifecycle -----------------------------------------------------------------
 
-    def persist(self, key: str, *, load: Callable[[Any], None], dump: Callable[[], Any]) -> None:
-        """Keep more state under ``key`` in the state file, written with every save.
-
-        Call before :meth:`start`, which passes ``load`` what the file holds under
-        ``key`` (``None`` if nothing); each save writes ``dump()`` there, in the same
-        atomic write as the light's state.
-        """
-        if key in _LIGHT_KEYS:
-            raise ValueError(f"{key!r} is the light's own key")
-        self._persisted[key] = (load, dump)
-
-    async def save(self) -> None:
-        """Write the state file now (the light's state and what :meth:`persist` added)."""
-        await self._save()
-
     async def start(self) -> None:
-        """Load the saved state, drive the output to it and resume a saved ramp."""
-        if removed := await asyncio.to_thread(remove_stale_temp_files, self._state_file):
-            _LOGGER.info("Removed %d temporary file(s) left by an interrupted save", removed)
-        saved = await asyncio.to_thread(_load_state, self._state_file)
-        for key, (load, _dump) in self._persisted.items():
-            load(saved.extra.get(key))
+        """Open the store (if not yet), drive the output to the saved state, resume a ramp.
+
+        A saved ramp that ended while the device was down lands at its target; that is
+        saved in the background (a disk that cannot take it is reported, not fatal).
+        """
+        await self._store.open()
+        saved = self._saved
         self._on, self._on_brightness = saved.on, saved.on_brightness
         self._level = saved.level
         ramp = saved.ramp
@@ -246,14 +252,23 @@ class LightController:
                 return
             # It ended while we were down: land where it was going.
             self._level = ramp.target
-            await self._save()
-        self._write_output(self._level)
+            self._store.request_save()
+        self._show(self._level)
 
     async def stop(self) -> None:
-        """Stop the engine and save the state, keeping any running ramp for resumption."""
-        # Saved with the ramp it was running, which :meth:`start` resumes.
+        """Stop the engine and save the state, keeping any running ramp for resumption.
+
+        Never raises for the disk's sake, and gives up on a write after a second.
+        """
+        # Saved with the ramp it was running (re-anchored to now), which start() resumes.
         self._ramp = await self._cancel_ramp_task(report=False)
-        await self._save()
+        if not self._store.is_open:
+            return
+        try:
+            async with asyncio.timeout(1.0):
+                await self._store.save()
+        except (StorageError, TimeoutError) as err:
+            _LOGGER.error("Stopping with the newest state not saved: %s", err or "timeout")  # noqa: TRY400
 
     # -- queries ----------------------------------------------------------------
 
@@ -279,31 +294,55 @@ class LightController:
         return lambda: self._event_listeners.remove(listener)
 
     def current_level(self) -> float:
-        """The brightness (0-255) the light is at now."""
-        if self._ramp is not None:
-            return self._ramp.level_at(self._wall() - self._ramp.started_at)
+        """The brightness (0-255) the LED shows now: the level last written to it."""
         return self._level
 
+    def _started_at(self) -> float:
+        """The running ramp's start on today's wall clock (re-anchored, see the class).
+
+        The ramp keeps its own ``started_at`` until the wall clock has moved against
+        the monotonic one by over :data:`CLOCK_STEP_TOLERANCE`; then it is re-anchored
+        once (and logged), so the usual sub-millisecond drift between the two clocks
+        never changes a reported or saved time.
+        """
+        if self._ramp is None:
+            raise RuntimeError("no ramp is running")
+        anchored = self._wall() - (asyncio.get_running_loop().time() - self._anchor)
+        if abs(anchored - self._ramp.started_at) > CLOCK_STEP_TOLERANCE:
+            _LOGGER.info(
+                "The wall clock moved %+.1f s during the %s; it keeps its schedule (%.1f s left)",
+                anchored - self._ramp.started_at,
+                self._ramp.kind,
+                self._ramp.duration - self._elapsed,
+            )
+            self._ramp = replace(self._ramp, started_at=anchored)
+        return self._ramp.started_at
+
     def snapshot(self) -> StatePayload:
-        """The state as the protocol's ``state`` payload."""
-        level = self.current_level()
+        """The state as the protocol's ``state`` payload: what the LED shows."""
+        level = self._level
         ramp = self._ramp
         sunrise: SunriseStatePayload | None = None
         transition: TransitionStatePayload | None = None
-        if ramp is not None and ramp.kind == "sunrise":
-            sunrise = {
-                "active": True,
-                "started_at": iso_utc(ramp.started_at),
-                "ends_at": iso_utc(ramp.ends_at),
-                "duration": ramp.duration,
-                "start_brightness": ramp.start,
-                "target_brightness": ramp.target,
-                "progress": round(ramp.progress(self._wall() - ramp.started_at), 4),
-                "curve": ramp.curve,
-                "alarm_id": ramp.alarm_id,
-            }
-        elif ramp is not None:
-            transition = {"target_brightness": ramp.target, "ends_at": iso_utc(ramp.ends_at)}
+        if ramp is not None:
+            started_at = self._started_at()
+            if ramp.kind == "sunrise":
+                sunrise = {
+                    "active": True,
+                    "started_at": iso_utc(started_at),
+                    "ends_at": iso_utc(started_at + ramp.duration),
+                    "duration": ramp.duration,
+                    "start_brightness": ramp.start,
+                    "target_brightness": ramp.target,
+                    "progress": round(ramp.progress(self._elapsed), 4),
+                    "curve": ramp.curve,
+                    "alarm_id": ramp.alarm_id,
+                }
+            else:
+                transition = {
+                    "target_brightness": ramp.target,
+                    "ends_at": iso_utc(started_at + ramp.duration),
+                }
         return {
             "on": self._on,
             "brightness": min(BRIGHTNESS_MAX, max(0, round(level))),
@@ -321,10 +360,13 @@ class LightController:
         without brightness restores the last on-brightness.
         """
         async with self._command_lock:
-            return await self._set_light(command)
+            await self._set_light(command)
+            state, saved = self._changed()
+        await saved
+        return state
 
-    async def _set_light(self, command: SetLightCommand) -> StatePayload:
-        current = self.current_level()
+    async def _set_light(self, command: SetLightCommand) -> None:
+        current = self._level
         await self._cancel_ramp_task()
         brightness = command.get("brightness")
         turn_on = command.get("on", brightness is None or brightness > 0)
@@ -334,17 +376,13 @@ class LightController:
             turn_on = False
         self._on = turn_on
         target = self._on_brightness if turn_on else 0.0
-        self._level = current
         transition = command.get("transition", 0.0)
         if transition > 0 and target != current:
-            ramp = Ramp("transition", current, target, transition, "linear", self._wall())
-            self._begin_ramp(ramp)
+            self._begin_ramp(
+                Ramp("transition", current, target, transition, "linear", self._wall())
+            )
         else:
-            self._level = target
-            self._write_output(target)
-        await self._save()
-        self._notify()
-        return self.snapshot()
+            self._show(target)
 
     async def start_sunrise(
         self,
@@ -361,12 +399,15 @@ class LightController:
         that starts it, reported with the sunrise and its events.
         """
         async with self._command_lock:
-            return await self._start_sunrise(command, started_at, alarm_id)
+            await self._start_sunrise(command, started_at, alarm_id)
+            state, saved = self._changed()
+        await saved
+        return state
 
     async def _start_sunrise(
         self, command: StartSunriseCommand, started_at: float | None, alarm_id: str | None
-    ) -> StatePayload:
-        current = self.current_level() if self._on else 0.0
+    ) -> None:
+        current = self._level if self._on else 0.0
         await self._cancel_ramp_task()
         start = command["start_brightness"]
         start = current if start is None else start
@@ -381,35 +422,41 @@ class LightController:
         )
         self._on = True
         self._on_brightness = ramp.target
-        self._level = start
         self._begin_ramp(ramp)
         self._sunrise_event(EVENT_SUNRISE_STARTED, ramp)
-        await self._save()
-        self._notify()
-        return self.snapshot()
 
     async def stop_sunrise(self) -> StatePayload:
-        """Stop a running sunrise and hold the level it reached (no-op otherwise)."""
+        """Stop a running sunrise and hold the level the LED shows (no-op otherwise)."""
         async with self._command_lock:
-            return await self._stop_sunrise()
-
-    async def _stop_sunrise(self) -> StatePayload:
-        if self._ramp is not None and self._ramp.kind == "sunrise":
-            level = self.current_level()
+            if self._ramp is None or self._ramp.kind != "sunrise":
+                return self.snapshot()
+            level = self._level
             await self._cancel_ramp_task()
-            self._level = level
             self._on = level > 0
             if level >= 1:
                 self._on_brightness = level
-            self._write_output(level)
-            await self._save()
-            self._notify()
-        return self.snapshot()
+            self._show(level)
+            state, saved = self._changed()
+        await saved
+        return state
+
+    def _changed(self) -> tuple[StatePayload, asyncio.Future[None]]:
+        """After a command: tell the listeners, then ask for the write (awaited unlocked)."""
+        self._notify()
+        return self.snapshot(), self._store.request_save()
 
     # -- engine -------------------------------------------------------------------
 
     def _begin_ramp(self, ramp: Ramp) -> None:
+        """Place ``ramp`` on the monotonic clock, show its level now and run it."""
+        loop = asyncio.get_running_loop()
+        # The one use of the wall clock: a scheduled or resumed ramp may have started
+        # before now. From here on only the monotonic clock counts.
+        elapsed = max(0.0, self._wall() - ramp.started_at)
         self._ramp = ramp
+        self._anchor = loop.time() - elapsed
+        self._elapsed = elapsed
+        self._show(ramp.level_at(elapsed))
         self._ramp_task = asyncio.create_task(self._run_ramp(ramp), name=f"daybreak {ramp.kind}")
 
     async def _cancel_ramp_task(self, *, report: bool = True) -> Ramp | None:
@@ -431,35 +478,41 @@ class LightController:
     async def _run_ramp(self, ramp: Ramp) -> None:
         """Drive the output along ``ramp`` at the tick rate until it ends."""
         loop = asyncio.get_running_loop()
-        # Anchor the monotonic clock to the wall-clock schedule once; from here on
-        # only the monotonic clock counts, so wall-clock jumps cannot disturb it.
-        anchor = loop.time() - (self._wall() - ramp.started_at)
+        anchor = self._anchor
         next_progress = loop.time() + self._progress_interval
-        tick = 0
+        tick = math.floor(self._elapsed / self._period)
         while True:
+            # Next absolute deadline; if we fell behind, skip the missed ticks.
+            tick = max(tick + 1, math.floor((loop.time() - anchor) / self._period) + 1)
+            await asyncio.sleep(anchor + tick * self._period - loop.time())
             now = loop.time()
             elapsed = now - anchor
             if elapsed >= ramp.duration:
                 break
-            self._write_output(ramp.level_at(elapsed))
+            self._elapsed = elapsed
+            self._show(ramp.level_at(elapsed))
             if now >= next_progress:
                 next_progress = now + self._progress_interval
                 self._notify()
-            # Next absolute deadline; if we fell behind, skip the missed ticks.
-            tick = max(tick + 1, math.floor(elapsed / self._period) + 1)
-            await asyncio.sleep(anchor + tick * self._period - loop.time())
-        self._write_output(ramp.target)
-        self._level = ramp.target
+        self._elapsed = ramp.duration
+        self._show(ramp.target)
         self._ramp = None
         self._ramp_task = None
         if ramp.target <= 0:
             self._on = False
         _LOGGER.debug("%s finished at %.2f", ramp.kind, ramp.target)
         self._sunrise_event(EVENT_SUNRISE_FINISHED, ramp)
-        await self._save()
         self._notify()
+        # Saved in the background: this task is done; a failed write is the store's
+        # to retry and report.
+        self._store.request_save()
 
     # -- helpers ------------------------------------------------------------------
+
+    def _show(self, level: float) -> None:
+        """Drive the LED to ``level``: from now on the level reported."""
+        self._level = level
+        self._write_output(level)
 
     def _write_output(self, level: float) -> None:
         """Drive the output; a failing write is logged, never fatal to the engine.
@@ -497,16 +550,18 @@ class LightController:
         for listener in list(self._event_listeners):
             listener(event, payload)
 
-    async def _save(self) -> None:
-        async with self._save_lock:
-            # Taken inside the lock, so the last write always holds the newest state.
-            data = {
-                "version": STATE_FILE_VERSION,
-                "on": self._on,
-                "level": self._level,
-                "on_brightness": self._on_brightness,
-                "ramp": None if self._ramp is None else self._ramp.to_json(),
-            }
-            for key, (_load, dump) in self._persisted.items():
-                data[key] = dump()
-            await asyncio.to_thread(atomic_write_json, self._state_file, data)
+    # -- the state file -----------------------------------------------------------
+
+    def _load(self, data: dict[str, Any]) -> None:
+        self._saved = _parse_saved(data, self._store.path)
+
+    def _dump(self) -> dict[str, Any]:
+        if self._ramp is not None:
+            self._started_at()  # saved on today's wall clock: resumed where it is now
+        ramp = self._ramp
+        return {
+            "on": self._on,
+            "level": self._level,
+            "on_brightness": self._on_brightness,
+            "ramp": None if ramp is None else ramp.to_json(),
+        }
