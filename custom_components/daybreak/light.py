@@ -165,6 +165,7 @@ class DaybreakLight(DaybreakEntity, LightEntity):
                 curve=curve,
                 enabled=enabled,
             )
+            alarm = next(alarm for alarm in alarms if alarm.id == alarm_id)
         else:
             if wake is None:
                 raise ServiceValidationError(
@@ -172,11 +173,11 @@ class DaybreakLight(DaybreakEntity, LightEntity):
                     translation_key="time_required",
                     translation_placeholders={"alarm_id": alarm_id or ""},
                 )
-            before = set(coordinator.alarms)
             default = min(
                 max(60.0 * coordinator.sunrise_minutes, ALARM_DURATION_MIN), ALARM_DURATION_MAX
             )
-            alarms = await client.create_alarm(
+            # The device answers with the alarm it created (also the id it chose).
+            alarm = await client.create_alarm(
                 wake,
                 alarm_id=alarm_id,
                 weekdays=days,
@@ -185,9 +186,6 @@ class DaybreakLight(DaybreakEntity, LightEntity):
                 curve=curve or coordinator.sunrise_curve,
                 enabled=enabled,
             )
-            if alarm_id is None:
-                alarm_id = next(alarm.id for alarm in alarms if alarm.id not in before)
-        alarm = next(alarm for alarm in alarms if alarm.id == alarm_id)
         upcoming = alarm.next_sunrise
         return {
             "alarm_id": alarm.id,
