@@ -212,6 +212,24 @@ async def test_set_alarm_refuses_bad_input_and_changes_nothing(  # noqa: PLR0917
     assert device_alarms(device) == {}
 
 
+@pytest.mark.parametrize(
+    ("duration", "value"),
+    [(30, "30 seconds"), ({"hours": 4}, "4 hours"), ("03:30:00", "3 hours 30 minutes")],
+)
+async def test_set_alarm_duration_out_of_range_in_words(
+    hass: HomeAssistant, init_integration: MockConfigEntry, duration: Any, value: str
+) -> None:
+    with pytest.raises(ServiceValidationError) as caught:
+        await set_alarm(hass, time="06:30", duration=duration)
+    assert str(caught.value) == f"duration must be between 1 minute and 3 hours, got {value}"
+    assert caught.value.translation_placeholders == {
+        "field": "duration",
+        "min": "1 minute",
+        "max": "3 hours",
+        "value": value,
+    }
+
+
 async def test_set_alarm_returns_its_alarm_when_another_client_creates_one_at_once(
     hass: HomeAssistant, init_integration: MockConfigEntry, device: Device
 ) -> None:
