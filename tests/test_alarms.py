@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
+from unittest.mock import patch
 
+import aiohttp
 import pytest
 import voluptuous as vol
 from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
@@ -36,7 +38,7 @@ from custom_components.daybreak.const import (
 from custom_components.daybreak.protocol import MAX_ALARMS
 
 from .common import BERLIN, ENTITY_ID, MONDAY_5AM, ShiftedClock, connected_clients, wait_for
-from .conftest import Device, make_config_entry
+from .conftest import TOKEN, Device, make_config_entry
 
 
 @pytest.fixture
@@ -208,6 +210,62 @@ async def test_set_alarm_refuses_bad_input_and_changes_nothing(  # noqa: PLR0917
         assert isinstance(caught.value, HomeAssistantError)
         assert caught.value.translation_key == key
     assert device_alarms(device) == {}
+
+
+@pytest.mark.parametrize(
+    ("duration", "value"),
+    [(30, "30 seconds"), ({"hours": 4}, "4 hours"), ("03:30:00", "3 hours 30 minutes")],
+)
+async def test_set_alarm_duration_out_of_range_in_words(
+    hass: HomeAssistant, init_integration: MockConfigEntry, duration: Any, value: str
+) -> None:
+    with pytest.raises(ServiceValidationError) as caught:
+        await set_alarm(hass, time="06:30", duration=duration)
+    assert str(caught.value) == f"duration must be between 1 minute and 3 hours, got {value}"
+    assert caught.value.translation_placeholders == {
+        "field": "duration",
+        "min": "1 minute",
+        "max": "3 hours",
+        "value": value,
+    }
+
+
+async def test_set_alarm_returns_its_alarm_when_another_client_creates_one_at_once(
+    hass: HomeAssistant, init_integration: MockConfigEntry, device: Device
+) -> None:
+    """Another client (the web page, REST) creates an alarm just before ours reaches the device.
+
+    The alarm list then has two new alarms; the one returned is ours, as the device's
+    answer to our ``alarm.create`` says.
+    """
+    client = init_integration.runtime_data.client
+    call = client._call  # the moment our command goes out
+    others: list[str] = []
+
+    async def racing_call(event: str, payload: Any = None) -> dict[str, Any]:
+        if event == "alarm.create" and not others:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.post(
+                    f"http://127.0.0.1:{device.port}/api/alarms",
+                    json={"time": "05:15", "weekdays": [5]},
+                    headers={"Authorization": f"Bearer {TOKEN}"},
+                ) as response,
+            ):
+                assert response.status in (200, 201)
+            others.extend(set(device_alarms(device)))
+        return await call(event, payload)
+
+    with patch.object(client, "_call", racing_call):
+        result = await set_alarm(hass, time="06:45", weekdays=["mon"])
+
+    alarms = device_alarms(device)
+    assert len(alarms) == 2
+    (other,) = others
+    assert alarms[other]["time"] == "05:15"  # the other client's, created first
+    assert result["alarm_id"] != other
+    assert alarms[result["alarm_id"]]["time"] == "06:45"
+    assert result["next_sunrise"]["wake_at"] == "2026-11-23T06:45:00+01:00"
 
 
 async def test_set_alarm_without_a_change_is_refused(

@@ -504,11 +504,11 @@ async def test_alarms_create_list_update_skip_delete(
 
         states: list[DaybreakState] = []
         client.on_state(states.append)
-        alarms = await client.create_alarm(
+        alarm = await client.create_alarm(
             "6:30", weekdays=(4, 0), duration=900, target_brightness=200, curve="ease_in"
         )
-        assert len(alarms) == 1
-        alarm = alarms[0]
+        alarms = client.alarms
+        assert alarms == [alarm]
         assert re.fullmatch(r"[0-9a-f]{8}", alarm.id)
         assert alarm.time == "06:30"
         assert alarm.weekdays == (0, 4)  # sorted by the device
@@ -549,9 +549,9 @@ async def test_alarms_create_list_update_skip_delete(
 
 async def test_alarm_defaults_and_update(device: Device, session: aiohttp.ClientSession) -> None:
     async with make_client(device, session) as client:
-        alarm = (await client.create_alarm("06:00"))[0]
-        alarms = await client.create_alarm("22:05")
-        second = next(item for item in alarms if item.id != alarm.id)
+        alarm = await client.create_alarm("06:00")
+        second = await client.create_alarm("22:05")
+        assert client.alarms == [alarm, second]
         assert second.weekdays == (0, 1, 2, 3, 4, 5, 6)
         assert (second.duration, second.target_brightness, second.curve) == (
             1800.0,
@@ -584,8 +584,8 @@ async def test_alarm_errors_from_the_device(device: Device, session: aiohttp.Cli
             assert exc_info.value.code == "not_found"
 
         for index in range(MAX_ALARMS):
-            alarms = await client.create_alarm(f"{index:02d}:00")
-        assert len(alarms) == MAX_ALARMS
+            await client.create_alarm(f"{index:02d}:00")
+        assert len(client.alarms) == MAX_ALARMS
         with pytest.raises(DaybreakCommandError) as exc_info:
             await client.create_alarm("23:00")
         assert exc_info.value.code == "limit_reached"

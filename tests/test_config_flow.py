@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Awaitable, Callable
 from contextlib import nullcontext
 from ipaddress import ip_address
+from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
@@ -21,6 +24,7 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.daybreak import config_flow
 from custom_components.daybreak.const import CONF_SUNRISE_CURVE, CONF_SUNRISE_DURATION, DOMAIN
 
 from .common import ENTITY_ID, connected_clients, free_port, wait_for
@@ -143,6 +147,184 @@ async def test_user_already_configured_updates_the_entry(
     assert len(hass.config_entries.async_entries(DOMAIN)) == 1
     assert entry.state is ConfigEntryState.LOADED  # reloaded with the new data
     await wait_for(lambda: len(connected_clients(device)) == 1)
+
+
+# -- what users type or paste ----------------------------------------------------------
+
+#: Host field inputs for the device on 127.0.0.1 at ``{port}``; the port field says
+#: ``{other}`` (nothing there): a port in the host wins over it.
+TYPED_HOSTS = [
+    "127.0.0.1:{port}",
+    "http://127.0.0.1:{port}",
+    "http://127.0.0.1:{port}/",
+    "  127.0.0.1:{port} ",
+    "\thttp://127.0.0.1:{port}/\n",
+]
+
+
+@pytest.mark.parametrize("typed", TYPED_HOSTS)
+async def test_user_host_with_a_port_or_scheme(
+    hass: HomeAssistant, device: Device, typed: str
+) -> None:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    host = typed.format(port=device.port)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _input(device, **{CONF_HOST: host, CONF_PORT: free_port()})
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY, result.get("errors")
+    assert result["data"] == _input(device)  # host and port stored apart, cleaned up
+
+
+@pytest.mark.parametrize(
+    "typed", ["http://127.0.0.1", " 127.0.0.1", "127.0.0.1  ", "http://127.0.0.1/"]
+)
+async def test_user_host_with_spaces_or_scheme_takes_the_port_field(
+    hass: HomeAssistant, device: Device, typed: str
+) -> None:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _input(device, **{CONF_HOST: typed})
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY, result.get("errors")
+    assert result["data"] == _input(device)
+
+
+@pytest.mark.parametrize(
+    "pasted", [f"{TOKEN}\n", f"  {TOKEN}  ", f"\n{TOKEN}\r\n", f"{TOKEN[:9]}\n{TOKEN[9:]}"]
+)
+async def test_user_pasted_token(hass: HomeAssistant, device: Device, pasted: str) -> None:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _input(device, **{CONF_TOKEN: pasted})
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY, result.get("errors")
+    assert result["data"][CONF_TOKEN] == TOKEN
+
+
+INVALID_HOSTS = [
+    "",
+    "   ",
+    "my device",
+    "http://",
+    "https://127.0.0.1",
+    "ftp://127.0.0.1",
+    "127.0.0.1:99999",
+    "127.0.0.1:0",
+    "127.0.0.1:port",
+    "1.2.3.4.5",
+    "-daybreak",
+    "fe80::1%eth0",
+    "[::1",
+]
+
+
+@pytest.mark.parametrize("typed", INVALID_HOSTS)
+async def test_user_invalid_host_is_a_form_error(
+    hass: HomeAssistant, device: Device, caplog: pytest.LogCaptureFixture, typed: str
+) -> None:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    with patch(
+        "custom_components.daybreak.config_flow.DaybreakClient.connect",
+        side_effect=AssertionError("nothing is tried"),
+    ) as connect:
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], _input(device, **{CONF_HOST: typed})
+        )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_HOST: "invalid_host"}
+    assert _suggested(result, CONF_HOST) == typed  # offered again to be corrected
+    connect.assert_not_called()  # nothing is tried
+    assert "Traceback" not in caplog.text
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], _input(device))
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+def test_invalid_host_is_translated() -> None:
+    strings = json.loads(
+        (Path(config_flow.__file__).parent / "translations" / "en.json").read_text("utf-8")
+    )
+    assert "host name or IP address" in strings["config"]["error"]["invalid_host"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("daybreak.local", ("daybreak.local", 8080)),
+        ("Daybreak.LOCAL.", ("daybreak.local.", 8080)),
+        ("daybreak.local:8081", ("daybreak.local", 8081)),
+        ("http://daybreak-bedroom.local:9000/", ("daybreak-bedroom.local", 9000)),
+        ("192.168.1.20", ("192.168.1.20", 8080)),
+        ("::1", ("::1", 8080)),
+        ("fd00::20", ("fd00::20", 8080)),
+        ("[fd00::20]:8081", ("fd00::20", 8081)),
+        ("http://[FD00::20]/", ("fd00::20", 8080)),
+    ],
+)
+def test_parse_host(typed: str, expected: tuple[str, int]) -> None:
+    assert config_flow.parse_host(typed, 8080) == expected
+
+
+async def test_reconfigure_accepts_what_users_paste(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, device: Device
+) -> None:
+    mock_config_entry.add_to_hass(hass)
+    result = await mock_config_entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _input(device, **{CONF_HOST: "http://", CONF_PORT: free_port()})
+    )
+    assert result["errors"] == {CONF_HOST: "invalid_host"}
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        _input(
+            device,
+            **{
+                CONF_HOST: f" http://127.0.0.1:{device.port}/ ",
+                CONF_PORT: free_port(),
+                CONF_TOKEN: f"{TOKEN}\n",
+            },
+        ),
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert mock_config_entry.data == _input(device)
+
+
+async def test_zeroconf_and_reauth_accept_a_pasted_token(
+    hass: HomeAssistant, device: Device
+) -> None:
+    result = await _discover(hass, _zeroconf(device))
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOKEN: f"  {TOKEN}\n"}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    created = result["result"]
+    assert created.data[CONF_TOKEN] == TOKEN
+    # Reauth of an entry for the device (a MockConfigEntry has the test's flow starter).
+    await hass.config_entries.async_remove(created.entry_id)
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Bedroom",
+        unique_id=device.device_id,
+        data=_input(device, **{CONF_TOKEN: "old-token"}),
+    )
+    entry.add_to_hass(hass)
+    result = await entry.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOKEN: f"\n{TOKEN} "}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert entry.data[CONF_TOKEN] == TOKEN
 
 
 # -- zeroconf --------------------------------------------------------------------------

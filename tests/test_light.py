@@ -121,45 +121,88 @@ async def test_turn_off(
 async def test_brightness_with_transition_fades_on_the_device(
     hass: HomeAssistant, init_integration: MockConfigEntry, device: Device
 ) -> None:
-    """The device fades; HA shows only levels the device reported, in rising order."""
+    """The device fades; HA shows the fade's target from the start (what the user asked).
+
+    The device pushes a fade's progress at most once a second: showing its level would
+    start at 1 and trail the light by up to a second.
+    """
     ha_states, stop_ha = record_ha_states(hass)
     device_states, stop_device = record_device_states(init_integration)
     pin_history_start = len(device.pin.states)
-    loop = asyncio.get_running_loop()
-    t0 = loop.time()
 
     await turn_on(hass, **{ATTR_BRIGHTNESS: 200, ATTR_TRANSITION: 1.0})
-    # The call returns at once with the fade started on the device, not finished.
+    # The call returns at once with the fade started on the device, not finished...
     snapshot = device.server.controller.snapshot()
     assert snapshot["transition"] is not None
     assert snapshot["transition"]["target_brightness"] == 200
     assert device.pin.state < DUTY(100)
+    # ... and HA already shows the target, not the level the fade started at.
+    state = hass.states.get(ENTITY_ID)
+    assert state.state == STATE_ON
+    assert state.attributes[ATTR_BRIGHTNESS] == 200
 
-    final = await wait_for_state(hass, lambda s: s.attributes.get(ATTR_BRIGHTNESS) == 200)
-    elapsed = loop.time() - t0
+    await wait_for(lambda: device.server.controller.snapshot()["transition"] is None)
+    await wait_for(lambda: device_states[-1].transition is None)
+    await hass.async_block_till_done()
     stop_ha()
     stop_device()
 
-    assert final.state == STATE_ON
-    assert elapsed >= 0.9  # the device took the transition time, HA did not jump ahead
     assert device.pin.state == pytest.approx(DUTY(200))
-    assert device.server.controller.snapshot()["transition"] is None
-
     # The pin rose step by step (50 Hz ticks), never down.
     duties = [s.state for s in device.pin.states[pin_history_start:]]
     assert len(duties) > 10  # ~50 at 50 Hz; fewer if the loop is busy (ticks are skipped)
     assert duties == sorted(duties)
     assert duties[-1] == pytest.approx(DUTY(200))
 
-    # HA followed the pushes: several intermediate levels, each one the device sent
-    # (HA has no "on at 0", so the device's 0 at the start of the fade shows as 1),
-    # never the target before the device got there, and never going back down.
-    reported = {max(1, s.brightness) for s in device_states if s.on}
-    shown = [s.attributes[ATTR_BRIGHTNESS] for s in ha_states if s.state == STATE_ON]
-    assert set(shown) <= reported
-    assert shown == sorted(shown)
-    assert len([b for b in shown if 1 < b < 200]) >= 2
+    # The device reported levels on the way (from 0, the light was off) ...
+    assert any(s.transition is not None and s.brightness < 200 for s in device_states)
+    # ... but HA showed nothing but the target, on, all the time.
+    assert ha_states
+    assert {s.attributes[ATTR_BRIGHTNESS] for s in ha_states} == {200}
     assert all(s.state == STATE_ON for s in ha_states)
+
+
+async def test_a_fade_started_elsewhere_shows_its_target(
+    hass: HomeAssistant, init_integration: MockConfigEntry, device: Device
+) -> None:
+    await turn_on(hass, **{ATTR_BRIGHTNESS: 40})
+    await wait_for_state(hass, lambda s: s.attributes.get(ATTR_BRIGHTNESS) == 40)
+    # A 10-second fade down from the device's web page (another client).
+    await device.server.execute("light.set", {"brightness": 10, "transition": 10})
+    state = await wait_for_state(hass, lambda s: s.attributes.get(ATTR_BRIGHTNESS) != 40)
+    assert state.attributes[ATTR_BRIGHTNESS] == 10
+    assert device.server.controller.snapshot()["brightness"] > 10  # still fading
+
+
+async def test_a_sunrise_shows_its_live_level(
+    hass: HomeAssistant, init_integration: MockConfigEntry, device: Device
+) -> None:
+    """A sunrise is no fade: HA shows the level reached (``brightness_step`` starts there)."""
+    await turn_on(hass, **{ATTR_EFFECT: EFFECT_SUNRISE, ATTR_TRANSITION: 3, ATTR_BRIGHTNESS: 255})
+    await wait_for_state(
+        hass,
+        lambda s: (
+            s.attributes.get(ATTR_EFFECT) == EFFECT_SUNRISE
+            and 1 < s.attributes[ATTR_BRIGHTNESS] < 255
+        ),
+    )
+    assert device.server.controller.snapshot()["sunrise"] is not None  # still rising
+    await wait_for_state(hass, lambda s: s.attributes.get(ATTR_BRIGHTNESS) == 255, timeout=8)
+
+
+async def test_the_effect_is_a_translation_key(
+    hass: HomeAssistant, init_integration: MockConfigEntry, device: Device
+) -> None:
+    """Effects are translation keys (lowercase; the name "Sunrise" is translated)."""
+    assert hass.states.get(ENTITY_ID).attributes[ATTR_EFFECT_LIST] == ["sunrise"]
+    await turn_on(hass, **{ATTR_EFFECT: "sunrise", ATTR_TRANSITION: 60})
+    assert device.server.controller.snapshot()["sunrise"] is not None
+    state = await wait_for_state(hass, lambda s: s.attributes.get(ATTR_EFFECT) == "sunrise")
+    assert state.state == STATE_ON
+    # The name it had before still starts one (automations written for it keep working).
+    await turn_off(hass)
+    await turn_on(hass, **{ATTR_EFFECT: "Sunrise", ATTR_TRANSITION: 60})
+    assert device.server.controller.snapshot()["sunrise"] is not None
 
 
 async def test_turn_off_with_transition_fades_out(

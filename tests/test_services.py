@@ -30,6 +30,7 @@ from custom_components.daybreak.const import (
     SERVICE_STOP_SUNRISE,
 )
 from custom_components.daybreak.light import DaybreakLight
+from custom_components.daybreak.services import format_duration
 from daybreak_device.dimming import Dimmer
 
 from .common import ENTITY_ID, wait_for, wait_for_state
@@ -246,6 +247,42 @@ async def test_start_sunrise_out_of_range_message(
         "min": "1",
         "max": "255",
     }
+
+
+@pytest.mark.parametrize(
+    ("duration", "message"),
+    [
+        ({"hours": 4}, "duration must be between 1 second and 3 hours, got 4 hours"),
+        ("03:00:01", "duration must be between 1 second and 3 hours, got 3 hours 1 second"),
+        (0.5, "duration must be between 1 second and 3 hours, got 0.5 seconds"),
+    ],
+)
+async def test_start_sunrise_duration_out_of_range_in_words(
+    hass: HomeAssistant, init_integration: MockConfigEntry, duration: Any, message: str
+) -> None:
+    with pytest.raises(ServiceValidationError) as exc_info:
+        await start_sunrise(hass, duration=duration)
+    assert exc_info.value.translation_key == "out_of_range"
+    assert str(exc_info.value) == message
+
+
+@pytest.mark.parametrize(
+    ("seconds", "words"),
+    [
+        (0, "0 seconds"),
+        (1, "1 second"),
+        (59, "59 seconds"),
+        (60, "1 minute"),
+        (90, "1 minute 30 seconds"),
+        (1800, "30 minutes"),
+        (3600, "1 hour"),
+        (5400, "1 hour 30 minutes"),
+        (10800, "3 hours"),
+        (90.5, "90.5 seconds"),
+    ],
+)
+def test_format_duration(seconds: float, words: str) -> None:
+    assert format_duration(seconds) == words
 
 
 async def test_start_sunrise_unknown_curve(

@@ -9,7 +9,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import DOMAIN
 from .coordinator import DaybreakConfigEntry, DaybreakCoordinator
-from .entity import DaybreakEntity
+from .entity import DaybreakEntity, DaybreakRestoreEntity, LastStateData
 from .helpers import daybreak_exception_handler
 
 PARALLEL_UPDATES = 1
@@ -24,14 +24,22 @@ async def async_setup_entry(
     async_add_entities([DaybreakSkipNextAlarm(entry.runtime_data)])
 
 
-class DaybreakSkipNextAlarm(DaybreakEntity, ButtonEntity):
-    """Skips the next alarm sunrise (the one the Next sunrise sensor shows), once."""
+class DaybreakSkipNextAlarm(DaybreakEntity, DaybreakRestoreEntity, ButtonEntity):
+    """Skips the next alarm sunrise (the one the Next sunrise sensor shows), once.
+
+    The time of the last press is kept over a reload while the device is away.
+    """
 
     _attr_translation_key = "skip_next_alarm"
 
     def __init__(self, coordinator: DaybreakCoordinator) -> None:
         """Create the button of the coordinator's device."""
         super().__init__(coordinator, "skip_next_alarm")
+
+    @property
+    def extra_restore_state_data(self) -> LastStateData:
+        """The time of the last press."""
+        return LastStateData(self._state_to_keep())
 
     @daybreak_exception_handler
     async def async_press(self) -> None:

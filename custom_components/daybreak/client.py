@@ -634,12 +634,13 @@ class DaybreakClient:
         duration: float | None = None,
         target_brightness: float | None = None,
         curve: Curve | None = None,
-    ) -> list[Alarm]:
+    ) -> Alarm:
         """Add an alarm (wake time ``HH:MM``); omitted values take the device's defaults.
 
         ``alarm_id`` chooses its id (refused with ``conflict`` when taken); without it
-        the device makes one up. Returns all alarms; the device refuses a 21st with
-        ``limit_reached``.
+        the device makes one up. Returns the alarm created, as the device's answer says
+        (so an alarm another client creates at the same moment is never taken for it);
+        :attr:`alarms` has all of them. The device refuses a 21st with ``limit_reached``.
         """
         payload = _alarm_fields(
             id=alarm_id,
@@ -650,7 +651,8 @@ class DaybreakClient:
             target_brightness=target_brightness,
             curve=curve,
         )
-        return await self._alarm_command(EVENT_CREATE_ALARM, payload)
+        ack = await self._alarm_ack(EVENT_CREATE_ALARM, payload)
+        return Alarm.from_dict(ack.get("alarm"))
 
     async def update_alarm(
         self,
@@ -686,11 +688,16 @@ class DaybreakClient:
 
     async def _alarm_command(self, event: str, payload: dict[str, Any] | None) -> list[Alarm]:
         """Send an alarm command; update the state from the ack and return the alarms."""
+        await self._alarm_ack(event, payload)
+        return self.alarms
+
+    async def _alarm_ack(self, event: str, payload: dict[str, Any] | None) -> dict[str, Any]:
+        """Send an alarm command; update the state and alarms from the ack and return it."""
         ack = await self._call(event, _validated(event, payload))
         alarms = _alarms(ack.get("alarms"))
         self._set_state(DaybreakState.from_dict(ack.get("state")))
         self._set_alarms(alarms)
-        return alarms
+        return ack
 
     async def _command(self, event: str, payload: dict[str, Any] | None) -> DaybreakState:
         payload = _validated(event, payload)

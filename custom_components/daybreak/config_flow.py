@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from ipaddress import ip_address
 from typing import Any
 
 import voluptuous as vol
@@ -22,6 +24,7 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
+from yarl import URL
 
 from .client import DaybreakAuthenticationError, DaybreakClient, DaybreakError, DeviceInfo
 from .const import (
@@ -40,6 +43,56 @@ PORT_SELECTOR = vol.All(
     NumberSelector(NumberSelectorConfig(min=1, max=65535, mode=NumberSelectorMode.BOX)),
     vol.Coerce(int),
 )
+
+
+_HOST_LABEL = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)", re.IGNORECASE)
+
+
+class InvalidHostError(ValueError):
+    """What the user typed as the host cannot be one."""
+
+
+def parse_host(text: str, port: int) -> tuple[str, int]:
+    """The host and port in what a user types or pastes as the host.
+
+    Accepts a host name or IP address, with spaces around it, a ``:port`` (which wins
+    over ``port``), an ``http://`` scheme and a trailing ``/`` (the device page's
+    address). Raises :class:`InvalidHostError` for anything else.
+    """
+    text = text.strip()
+    if "://" not in text:
+        if text.count(":") > 1 and not text.startswith("["):
+            text = f"[{text}]"  # a bare IPv6 address: its colons are no port
+        text = f"http://{text}"
+    try:
+        url = URL(text)
+        host, explicit_port = url.host, url.explicit_port
+    except ValueError as err:  # e.g. a port that is no number or out of range
+        raise InvalidHostError(text) from err
+    if url.scheme != "http" or not host or explicit_port == 0:
+        raise InvalidHostError(text)
+    try:
+        address = ip_address(host)
+    except ValueError:
+        # A name: letters, digits, "-" and "_" in dot-separated labels, the last one
+        # not all digits (1.2.3.4.5 or 999.1.1.1 are malformed IPv4 addresses).
+        labels = host.removesuffix(".").split(".")
+        if (
+            len(host) > 253
+            or not all(_HOST_LABEL.fullmatch(label) for label in labels)
+            or labels[-1].isdigit()
+        ):
+            raise InvalidHostError(text) from None
+    else:
+        if getattr(address, "scope_id", None):  # fe80::1%eth0 cannot be put in a URL
+            raise InvalidHostError(text)
+        host = str(address)
+    return host, port if explicit_port is None else explicit_port
+
+
+def clean_token(text: str) -> str:
+    """The token as pasted: without spaces around it or line breaks inside it."""
+    return text.strip().replace("\r", "").replace("\n", "")
 
 
 def _connection_schema(defaults: Mapping[str, Any]) -> vol.Schema:
@@ -81,23 +134,29 @@ class DaybreakConfigFlow(ConfigFlow, domain=DOMAIN):
             await client.close()
         return None
 
+    async def _async_try_input(
+        self, user_input: dict[str, Any], errors: dict[str, str]
+    ) -> tuple[DeviceInfo, dict[str, Any]] | None:
+        """Check the form's host, port and token; the info and the cleaned-up data."""
+        try:
+            host, port = parse_host(user_input[CONF_HOST], user_input[CONF_PORT])
+        except InvalidHostError:
+            errors[CONF_HOST] = "invalid_host"
+            return None
+        token = clean_token(user_input[CONF_TOKEN])
+        info = await self._async_try(host, port, token, errors)
+        return (
+            None if info is None else (info, {CONF_HOST: host, CONF_PORT: port, CONF_TOKEN: token})
+        )
+
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for host, port and token."""
         errors: dict[str, str] = {}
-        if user_input is not None:
-            info = await self._async_try(
-                user_input[CONF_HOST], user_input[CONF_PORT], user_input[CONF_TOKEN], errors
-            )
-            if info is not None:
-                await self.async_set_unique_id(info.device_id)
-                self._abort_if_unique_id_configured(
-                    updates={
-                        CONF_HOST: user_input[CONF_HOST],
-                        CONF_PORT: user_input[CONF_PORT],
-                        CONF_TOKEN: user_input[CONF_TOKEN],
-                    }
-                )
-                return self.async_create_entry(title=info.name, data=user_input)
+        if user_input is not None and (found := await self._async_try_input(user_input, errors)):
+            info, data = found
+            await self.async_set_unique_id(info.device_id)
+            self._abort_if_unique_id_configured(updates=data)
+            return self.async_create_entry(title=info.name, data=data)
         return self.async_show_form(
             step_id="user",
             data_schema=self.add_suggested_values_to_schema(
@@ -128,13 +187,13 @@ class DaybreakConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         host, port = self._discovered[CONF_HOST], self._discovered[CONF_PORT]
         if user_input is not None:
-            info = await self._async_try(host, port, user_input[CONF_TOKEN], errors)
+            token = clean_token(user_input[CONF_TOKEN])
+            info = await self._async_try(host, port, token, errors)
             if info is not None:
                 if info.device_id != self.unique_id:
                     return self.async_abort(reason="wrong_device")
                 return self.async_create_entry(
-                    title=info.name,
-                    data={CONF_HOST: host, CONF_PORT: port, CONF_TOKEN: user_input[CONF_TOKEN]},
+                    title=info.name, data={CONF_HOST: host, CONF_PORT: port, CONF_TOKEN: token}
                 )
         return self.async_show_form(
             step_id="zeroconf_confirm",
@@ -158,15 +217,14 @@ class DaybreakConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reauth_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
+            token = clean_token(user_input[CONF_TOKEN])
             info = await self._async_try(
-                entry.data[CONF_HOST], entry.data[CONF_PORT], user_input[CONF_TOKEN], errors
+                entry.data[CONF_HOST], entry.data[CONF_PORT], token, errors
             )
             if info is not None:
                 await self.async_set_unique_id(info.device_id)
                 self._abort_if_unique_id_mismatch(reason="wrong_device")
-                return self.async_update_reload_and_abort(
-                    entry, data_updates={CONF_TOKEN: user_input[CONF_TOKEN]}
-                )
+                return self.async_update_reload_and_abort(entry, data_updates={CONF_TOKEN: token})
         return self.async_show_form(
             step_id="reauth_confirm",
             data_schema=vol.Schema({vol.Required(CONF_TOKEN): TOKEN_SELECTOR}),
@@ -180,14 +238,11 @@ class DaybreakConfigFlow(ConfigFlow, domain=DOMAIN):
         """Change host, port or token of the same device."""
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
-        if user_input is not None:
-            info = await self._async_try(
-                user_input[CONF_HOST], user_input[CONF_PORT], user_input[CONF_TOKEN], errors
-            )
-            if info is not None:
-                await self.async_set_unique_id(info.device_id)
-                self._abort_if_unique_id_mismatch(reason="wrong_device")
-                return self.async_update_reload_and_abort(entry, data_updates=user_input)
+        if user_input is not None and (found := await self._async_try_input(user_input, errors)):
+            info, data = found
+            await self.async_set_unique_id(info.device_id)
+            self._abort_if_unique_id_mismatch(reason="wrong_device")
+            return self.async_update_reload_and_abort(entry, data_updates=data)
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=_connection_schema(user_input or entry.data),

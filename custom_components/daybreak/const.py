@@ -20,7 +20,8 @@ CONF_SUNRISE_CURVE: Final = "sunrise_curve"
 DEFAULT_SUNRISE_MINUTES: Final = int(DEFAULT_SUNRISE_DURATION // 60)
 SUNRISE_CURVES: Final = CURVES
 
-EFFECT_SUNRISE: Final = "Sunrise"
+#: The light's effect (a translation key: its name "Sunrise" is in translations/en.json).
+EFFECT_SUNRISE: Final = "sunrise"
 
 SERVICE_START_SUNRISE: Final = "start_sunrise"
 SERVICE_STOP_SUNRISE: Final = "stop_sunrise"

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
 
-from homeassistant.const import EntityCategory
-from homeassistant.core import callback
+from homeassistant.const import STATE_UNAVAILABLE, EntityCategory
+from homeassistant.core import State, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.restore_state import ExtraStoredData, RestoreEntity
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .client import Alarm
@@ -33,6 +36,46 @@ class DaybreakEntity(CoordinatorEntity[DaybreakCoordinator]):
             sw_version=info.sw_version,
             configuration_url=coordinator.client.url,
         )
+
+
+@dataclass
+class LastStateData(ExtraStoredData):
+    """Extra restore data: the entity's own state (see :class:`DaybreakRestoreEntity`)."""
+
+    daybreak_last_state: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The data as a dict."""
+        return asdict(self)
+
+
+class DaybreakRestoreEntity(RestoreEntity):
+    """A restore entity (event, button) that keeps its state over an unavailable spell.
+
+    Home Assistant stores the state an entity shows when it is removed (unload, reload,
+    reauth) or Home Assistant stops. While the device is away that is "unavailable",
+    which HA's event and button entities do not restore: after a reload while the
+    device is away they would be "unknown" once it is back. So the entity's own state
+    (the time of the last event or press, kept while unavailable) also goes into its
+    extra restore data (a ``daybreak_last_state`` key, see :class:`LastStateData`), and
+    :meth:`async_get_last_state` gives it back in place of a stored "unavailable".
+    """
+
+    def _state_to_keep(self) -> str | None:
+        """The entity's own state, whether it is available or not."""
+        state = self.state
+        return None if state is None else str(state)
+
+    async def async_get_last_state(self) -> State | None:
+        """The stored state; for a stored "unavailable", the state the entity had then."""
+        last = await super().async_get_last_state()
+        if last is None or last.state != STATE_UNAVAILABLE:
+            return last
+        extra = await self.async_get_last_extra_data()
+        kept = None if extra is None else extra.as_dict().get("daybreak_last_state")
+        if not isinstance(kept, str):
+            return last
+        return State(last.entity_id, kept, last.attributes)
 
 
 class DaybreakSettingEntity(DaybreakEntity):

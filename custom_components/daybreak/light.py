@@ -58,20 +58,30 @@ class DaybreakLight(DaybreakEntity, LightEntity):
 
     @property
     def brightness(self) -> int | None:
-        """The current level; at least 1 while on (HA has no 'on at 0')."""
+        """The level while on: a transition's target, else the current level (at least 1).
+
+        During a transition (a fade) the device pushes its progress at most once a
+        second, so its target is what the user asked for and expects to see. A
+        sunrise is no transition: it shows its live level (``brightness_step`` uses it).
+        """
         data = self.coordinator.data
-        return max(1, data.brightness) if data.on else None
+        if not data.on:
+            return None
+        if data.transition is not None:
+            return max(1, round(data.transition.target_brightness))
+        return max(1, data.brightness)
 
     @property
     def effect(self) -> str | None:
-        """``Sunrise`` while a sunrise runs."""
+        """``sunrise`` while a sunrise runs."""
         return EFFECT_SUNRISE if self.coordinator.data.sunrise is not None else None
 
     @daybreak_exception_handler
     async def async_turn_on(self, /, **kwargs: Any) -> None:
         """Turn on, set brightness (with a device-side transition) or start a sunrise."""
         transition: float | None = kwargs.get(ATTR_TRANSITION)
-        if kwargs.get(ATTR_EFFECT) == EFFECT_SUNRISE:
+        # "Sunrise" was the effect's name before effects became translation keys.
+        if str(kwargs.get(ATTR_EFFECT, "")).lower() == EFFECT_SUNRISE:
             # HA's transition is in seconds, the default duration in minutes.
             duration = (
                 transition if transition is not None else 60.0 * self.coordinator.sunrise_minutes
@@ -155,6 +165,7 @@ class DaybreakLight(DaybreakEntity, LightEntity):
                 curve=curve,
                 enabled=enabled,
             )
+            alarm = next(alarm for alarm in alarms if alarm.id == alarm_id)
         else:
             if wake is None:
                 raise ServiceValidationError(
@@ -162,11 +173,11 @@ class DaybreakLight(DaybreakEntity, LightEntity):
                     translation_key="time_required",
                     translation_placeholders={"alarm_id": alarm_id or ""},
                 )
-            before = set(coordinator.alarms)
             default = min(
                 max(60.0 * coordinator.sunrise_minutes, ALARM_DURATION_MIN), ALARM_DURATION_MAX
             )
-            alarms = await client.create_alarm(
+            # The device answers with the alarm it created (also the id it chose).
+            alarm = await client.create_alarm(
                 wake,
                 alarm_id=alarm_id,
                 weekdays=days,
@@ -175,9 +186,6 @@ class DaybreakLight(DaybreakEntity, LightEntity):
                 curve=curve or coordinator.sunrise_curve,
                 enabled=enabled,
             )
-            if alarm_id is None:
-                alarm_id = next(alarm.id for alarm in alarms if alarm.id not in before)
-        alarm = next(alarm for alarm in alarms if alarm.id == alarm_id)
         upcoming = alarm.next_sunrise
         return {
             "alarm_id": alarm.id,

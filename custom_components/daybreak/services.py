@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import voluptuous as vol
@@ -39,8 +40,28 @@ from .protocol import (
 )
 
 
-def _in_range(key: str, low: float, high: float) -> Any:
-    """Validate a number in [low, high], failing with a translated message."""
+def format_duration(seconds: float) -> str:
+    """Seconds in words for messages: ``1 minute``, ``3 hours``, ``1 hour 30 minutes``."""
+
+    def count(number: float, unit: str) -> str:
+        return f"{number:g} {unit}" + ("" if number == 1 else "s")
+
+    whole = int(seconds)
+    if whole != seconds or whole < 60:
+        return count(seconds, "second")
+    hours, rest = divmod(whole, 3600)
+    minutes, rest = divmod(rest, 60)
+    parts = ((hours, "hour"), (minutes, "minute"), (rest, "second"))
+    return " ".join(count(number, unit) for number, unit in parts if number)
+
+
+def _in_range(
+    key: str, low: float, high: float, show: Callable[[float], str] = "{:g}".format
+) -> Any:
+    """Validate a number in [low, high], failing with a translated message.
+
+    ``show`` writes the numbers in the message (e.g. :func:`format_duration`).
+    """
 
     def validate(value: Any) -> float:
         number = cv.positive_float(value) if low >= 0 else float(value)
@@ -50,9 +71,9 @@ def _in_range(key: str, low: float, high: float) -> Any:
                 translation_key="out_of_range",
                 translation_placeholders={
                     "field": key,
-                    "value": f"{number:g}",
-                    "min": f"{low:g}",
-                    "max": f"{high:g}",
+                    "value": show(number),
+                    "min": show(low),
+                    "max": show(high),
                 },
             )
         return number
@@ -62,10 +83,10 @@ def _in_range(key: str, low: float, high: float) -> Any:
 
 def _duration(low: float, high: float) -> Any:
     """Accept seconds or a time period ({"hours": .., "minutes": ..}, "00:30:00") in range."""
+    in_range = _in_range(ATTR_DURATION, low, high, format_duration)
 
     def validate(value: Any) -> float:
-        seconds = cv.time_period(value).total_seconds()
-        return float(_in_range(ATTR_DURATION, low, high)(seconds))
+        return float(in_range(cv.time_period(value).total_seconds()))
 
     return validate
 
