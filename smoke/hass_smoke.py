@@ -26,7 +26,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from homeassistant.const import __version__ as HASS_VERSION  # noqa: N812
 
@@ -77,6 +77,7 @@ class SmokeTest:
         self.api = Hass()
         self.rest = Device(DEVICE_TOKEN)
         self.entry: dict[str, Any] = {}
+        self.lock: TextIO | None = None
 
     def steps(self) -> list[tuple[str, Callable[[], str]]]:
         """(title, step) in the order they run."""
@@ -107,6 +108,11 @@ class SmokeTest:
 
     def start_device(self) -> str:
         """The device, with a known token; it answers and is named Bedroom."""
+        # One run at a time in a checkout (they share test-artifacts/hass; ports are per
+        # namespace): held until this process exits.
+        ARTIFACTS.parent.mkdir(exist_ok=True)
+        self.lock = (ARTIFACTS.parent / ".hass.lock").open("w")
+        fcntl.flock(self.lock, fcntl.LOCK_EX)
         reset_dir(ARTIFACTS)
         self.device.start()
         health = self.rest.wait_up(self.device, timeout=30)
@@ -263,6 +269,8 @@ class SmokeTest:
 
     def show_logs(self) -> None:
         """After a failure: hass's warnings and errors, then the tails of the logs."""
+        if self.device.popen is None:  # nothing started: the logs are an earlier run's
+            return
         if self.hass_log.exists():
             lines = self.hass_log.read_text(errors="replace").splitlines()
             notable = [line for line in lines if NOTABLE.match(line)]
@@ -278,10 +286,6 @@ class SmokeTest:
 
 def main() -> int:
     """Run the steps; 0 if all pass, 1 at the first that fails."""
-    # One run at a time in a checkout (they share test-artifacts/hass; ports are per namespace).
-    ARTIFACTS.parent.mkdir(exist_ok=True)
-    lock = (ARTIFACTS.parent / ".hass.lock").open("w")
-    fcntl.flock(lock, fcntl.LOCK_EX)
     test = SmokeTest()
     t0 = time.monotonic()
     number = 0
