@@ -7,6 +7,7 @@ tree; clients are a real ``socketio.AsyncClient`` over WebSocket and ``httpx``.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
@@ -49,14 +50,19 @@ def settings(tmp_path: Path) -> Settings:
 async def start_device(
     settings: Settings, pin_factory: MockFactory
 ) -> AsyncIterator[Callable[..., Awaitable[Device]]]:
-    """Start a device server (keyword arguments override settings); stopped at teardown."""
+    """Start a device server (keyword arguments override settings); stopped at teardown.
+
+    ``clock`` is the server's wall clock (e.g. a :class:`helpers.ShiftedClock`).
+    """
     running: list[DaybreakServer] = []
 
-    async def start(output: Output | None = None, **overrides: Any) -> Device:
+    async def start(
+        output: Output | None = None, clock: Callable[[], float] = time.time, **overrides: Any
+    ) -> Device:
         conf = replace(settings, **overrides)
         if output is None:
             output = GpiozeroOutput(conf.pin, conf.pwm_frequency(), pin_factory=pin_factory)
-        server = DaybreakServer(conf, conf.token or TOKEN, output=output)
+        server = DaybreakServer(conf, conf.token or TOKEN, output=output, clock=clock)
         await server.start()
         running.append(server)
         return Device(server, output)

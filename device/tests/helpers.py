@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,26 @@ HEALTHY = {
     "protocol_version": PROTOCOL_VERSION,
     "storage": {"ok": True, "error": None, "since": None},
 }
+
+
+class ShiftedClock:
+    """Real time moved to a chosen moment (so servers, sockets and timeouts run normally).
+
+    :meth:`set` steps it, as NTP stepping a Pi's clock would; the monotonic clock (and
+    so the event loop) is untouched.
+    """
+
+    def __init__(self, at: float) -> None:
+        self.set(at)
+
+    def set(self, at: float) -> None:
+        self.offset = at - time.time()
+
+    def step(self, seconds: float) -> None:
+        self.offset += seconds
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
 
 
 def make_fake_sysfs(root: Path, chip: int = 0, channel: int = 0) -> Path:

@@ -55,7 +55,7 @@ from daybreak_device.output import GpiozeroOutput
 from daybreak_device.protocol import MAX_ALARMS, ProtocolError, validate_command
 from daybreak_device.server import DaybreakServer
 from daybreak_device.statefile import StateFile
-from helpers import TOKEN, Client, Device
+from helpers import TOKEN, Client, Device, ShiftedClock
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -677,19 +677,6 @@ async def test_saved_alarms_outside_todays_wire_limits_are_kept() -> None:
 
 
 # -- the device: clocks, fixtures and clients ------------------------------------------------
-
-
-class ShiftedClock:
-    """Real time moved to a chosen moment (so servers, sockets and timeouts run normally)."""
-
-    def __init__(self, at: float) -> None:
-        self.set(at)
-
-    def set(self, at: float) -> None:
-        self.offset = at - time.time()
-
-    def __call__(self) -> float:
-        return time.time() + self.offset
 
 
 @pytest.fixture

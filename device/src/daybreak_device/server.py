@@ -223,8 +223,13 @@ class DaybreakServer:
             load=lambda data: alarms.load(data.get("alarms")),
             dump=lambda: {"alarms": alarms.dump()},
         )
+        # Looked up per call, so a test (or a subclass) can replace them on the server.
         self._router = Router(
-            self._controller, alarms, state=self.state, complete=self._complete, info=self.info
+            self._controller,
+            alarms,
+            state=lambda: self.state(),  # noqa: PLW0108 - late-bound, see above
+            complete=lambda state: self._complete(state),  # noqa: PLW0108
+            info=lambda: self.info(),  # noqa: PLW0108
         )
         await self._store.open()
         await self._controller.start()
