@@ -27,6 +27,8 @@ from .protocol import (
     SunriseEventPayload,
 )
 
+#: Loop turns python-engineio takes from ``emit`` to the socket's ``send``.
+_WRITER_HOPS = 4
 #: Sends one event with its payload to every client.
 Emit = Callable[[str, Any], Awaitable[None]]
 
@@ -53,20 +55,38 @@ class PushStream:
         self._events: deque[tuple[str, SunriseEventPayload | AlarmFiredPayload]] = deque()
         self._state_dirty = False
         self._alarms_dirty = False
+        #: Set while nothing marked is left to send.
+        self._sent = asyncio.Event()
+        self._sent.set()
+
+    async def sent(self) -> None:
+        """Return once everything marked so far has been handed to the transport.
+
+        Then a few more loop turns, so the transport's per-client writers (python-
+        engineio hands each packet through a queue and ``wait_for``: three hops) send
+        it to the sockets before whoever waited (the state file's writer, whose thread
+        competes for the GIL) takes the CPU.
+        """
+        await self._sent.wait()
+        for _ in range(_WRITER_HOPS):
+            await asyncio.sleep(0)
 
     def state_changed(self) -> None:
         """The state changed: push ``state`` soon."""
         self._state_dirty = True
+        self._sent.clear()
         self._wake.set()
 
     def alarms_changed(self) -> None:
         """The alarms changed: push ``alarms`` and ``state`` (its ``next_sunrise``) soon."""
         self._alarms_dirty = self._state_dirty = True
+        self._sent.clear()
         self._wake.set()
 
     def event(self, event: str, payload: SunriseEventPayload | AlarmFiredPayload) -> None:
         """Push the one-off ``event`` soon, after those queued before it."""
         self._events.append((event, payload))
+        self._sent.clear()
         self._wake.set()
 
     async def run(self) -> None:
@@ -91,3 +111,5 @@ class PushStream:
             if self._alarms_dirty:
                 self._alarms_dirty = False
                 await self._emit(EVENT_ALARMS, self._alarms())
+            if not (self._events or self._state_dirty or self._alarms_dirty):
+                self._sent.set()

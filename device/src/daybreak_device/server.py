@@ -109,7 +109,10 @@ class DaybreakServer:
         self._token = token.encode()
         self._output = output
         self._clock = clock
-        self._store = StateFile(settings.state_dir / "state.json", clock=clock)
+        # Push before persist: the state file's writer waits for the push stream.
+        self._store = StateFile(
+            settings.state_dir / "state.json", clock=clock, before_write=self._pushed
+        )
         self._controller: LightController | None = None
         self._alarms: AlarmScheduler | None = None
         self._router: Router | None = None
@@ -374,6 +377,9 @@ class DaybreakServer:
 
     def _authorized(self, token: Any) -> bool:
         return isinstance(token, str) and hmac.compare_digest(token.encode(), self._token)
+
+    async def _pushed(self) -> None:
+        await self._push.sent()
 
     async def _emit(self, event: str, payload: Any) -> None:
         await self._sio.emit(event, payload)

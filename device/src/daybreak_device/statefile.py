@@ -25,7 +25,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -37,6 +37,8 @@ _LOGGER = logging.getLogger(__name__)
 
 #: Version of the state file's layout (written as ``version``).
 STATE_FILE_VERSION: Final = 1
+#: Longest wait (seconds) for ``before_write`` (the push stream) before a write.
+BEFORE_WRITE_LIMIT: Final = 0.05
 #: Seconds between attempts to write a state that could not be saved.
 RETRY_INTERVAL: Final = 2.0
 
@@ -78,9 +80,15 @@ class StateFile:
         *,
         retry_interval: float = RETRY_INTERVAL,
         clock: Callable[[], float] = time.time,
+        before_write: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
-        """Prepare the store for ``path``; nothing is read or written before :meth:`open`."""
+        """Prepare the store for ``path``; nothing is read or written before :meth:`open`.
+
+        ``before_write`` is awaited (at most :data:`BEFORE_WRITE_LIMIT` s) before each
+        write: the server passes the push stream's "sent", so news leaves first.
+        """
         self.path = path
+        self._before_write = before_write
         self._retry_interval = retry_interval
         self._clock = clock
         self._sections: list[_Section] = []
@@ -201,6 +209,10 @@ class StateFile:
         while True:
             await self._wake.wait()
             self._wake.clear()
+            if self._before_write is not None:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(BEFORE_WRITE_LIMIT):
+                        await self._before_write()
             number = self._requested
             data: dict[str, Any] = {"version": STATE_FILE_VERSION}
             try:
