@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 import time
@@ -70,6 +71,16 @@ def info_records(caplog: pytest.LogCaptureFixture, text: str) -> list[logging.Lo
 
 
 ENTITY_ID = "light.bedroom"  # the light of the "Bedroom" test device
+#: The translated error of a command while the "Bedroom" device is not connected.
+NOT_CONNECTED = (
+    "Home Assistant is not connected to the Daybreak device Bedroom right now. It "
+    "reconnects by itself; try again once the device is back"
+)
+#: The translated error of a command the "Bedroom" device did not answer in time.
+NO_ANSWER = (
+    "The Daybreak device Bedroom did not answer in time. It may still carry the command "
+    "out; check the light and try again"
+)
 
 
 async def wait_for_state(
@@ -114,12 +125,22 @@ async def restart_and_reconnect(
     )
     try:
         await device.restart()
-        # Skip the client's reconnect backoff (~1 s; the connection's own timeouts are 10 s).
-        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=3))
-        async with asyncio.timeout(10):
-            await back.wait()
+        await skip_backoff(hass, back)
     finally:
         unsubscribe()
+
+
+async def skip_backoff(hass: HomeAssistant, done: asyncio.Event, timeout: float = 10) -> None:
+    """Skip the client's reconnect backoff (it grows: 1 s, 2 s, 4 s...) until ``done``.
+
+    Each step fires the timers due within 3 s, not the connection's own timeouts (5 s).
+    """
+    async with asyncio.timeout(timeout):
+        while not done.is_set():
+            async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=3))
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(0.5):
+                    await done.wait()
 
 
 async def start_sunrise_over_rest(device: Device, **payload: Any) -> None:

@@ -12,6 +12,7 @@ from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.const import (
     ATTR_ENTITY_ID,
     SERVICE_TURN_ON,
+    STATE_OFF,
     STATE_ON,
     STATE_UNAVAILABLE,
 )
@@ -32,7 +33,7 @@ from custom_components.daybreak.const import (
 from custom_components.daybreak.light import DaybreakLight
 from daybreak_device.dimming import Dimmer
 
-from .common import ENTITY_ID, wait_for, wait_for_state
+from .common import ENTITY_ID, NO_ANSWER, NOT_CONNECTED, wait_for, wait_for_state
 from .conftest import Device, make_config_entry
 
 
@@ -296,7 +297,7 @@ async def test_start_sunrise_invalid_input(
 async def test_action_when_the_device_stops_answering(
     hass: HomeAssistant, init_integration: MockConfigEntry, device: Device
 ) -> None:
-    """A command the device never answers: communication_error, entity unavailable."""
+    """A command the device never answers: a timeout error; the entity stays available."""
     client: DaybreakClient = init_integration.runtime_data.client
     client._timeout = 0.3
     release = asyncio.Event()
@@ -309,12 +310,12 @@ async def test_action_when_the_device_stops_answering(
     with patch.object(device.server, "execute", hang), pytest.raises(HomeAssistantError) as exc:
         await start_sunrise(hass, duration=60)
     assert exc.value.translation_domain == DOMAIN
-    assert exc.value.translation_key == "communication_error"
-    assert "no answer from the device" in str(exc.value)
-    assert hass.states.get(ENTITY_ID).state == STATE_UNAVAILABLE
+    assert exc.value.translation_key == "timeout"
+    assert str(exc.value) == NO_ANSWER
+    assert hass.states.get(ENTITY_ID).state == STATE_OFF  # the connection is fine
 
     # The device gets to the command late and carries it out; the state it pushes
-    # then brings the entity back, showing what the device really did.
+    # shows what the device really did.
     release.set()
     await wait_for(lambda: device.server.controller.snapshot()["sunrise"] is not None)
     state = await wait_for_state(hass, lambda s: s.state == STATE_ON)
@@ -335,9 +336,7 @@ async def test_action_when_the_device_is_stopped(
     with pytest.raises(HomeAssistantError) as exc:
         await entity.async_start_sunrise(duration=60)
     assert exc.value.translation_key == "communication_error"
-    assert str(exc.value) == (
-        "Lost the connection to the Daybreak device: not connected to the device"
-    )
+    assert str(exc.value) == NOT_CONNECTED
     with pytest.raises(HomeAssistantError) as exc:
         await entity.async_stop_sunrise()
     assert exc.value.translation_key == "communication_error"

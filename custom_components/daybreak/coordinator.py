@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 
 from homeassistant.config_entries import ConfigEntry
@@ -92,9 +92,9 @@ class DaybreakCoordinator(DataUpdateCoordinator[DaybreakState]):
         self._connected = False
 
     @property
-    def alarms(self) -> dict[str, Alarm]:
-        """The device's alarms by id, oldest first."""
-        return {alarm.id: alarm for alarm in self.client.alarms}
+    def alarms(self) -> Mapping[str, Alarm]:
+        """The device's alarms by id, oldest first (kept by the client, not made per read)."""
+        return self.client.alarms_by_id
 
     @property
     def sunrise_minutes(self) -> int:
