@@ -29,7 +29,7 @@ from .const import (
     LOGGER,
     REQUIRED_PROTOCOL_VERSION,
 )
-from .protocol import Curve
+from .protocol import PROTOCOL_VERSION, Curve
 
 type DaybreakConfigEntry = ConfigEntry[DaybreakCoordinator]
 
@@ -37,6 +37,11 @@ type DaybreakConfigEntry = ConfigEntry[DaybreakCoordinator]
 def outdated_protocol_issue_id(entry: ConfigEntry) -> str:
     """The id of the entry's repair issue about an outdated device."""
     return f"outdated_protocol_{entry.entry_id}"
+
+
+def newer_protocol_issue_id(entry: ConfigEntry) -> str:
+    """The id of the entry's repair issue about a device newer than the integration."""
+    return f"newer_protocol_{entry.entry_id}"
 
 
 @contextmanager
@@ -190,26 +195,46 @@ class DaybreakCoordinator(DataUpdateCoordinator[DaybreakState]):
 
     @callback
     def _check_protocol_version(self) -> None:
-        """Raise a repair issue while the device speaks an older protocol than needed."""
-        issue_id = outdated_protocol_issue_id(self.config_entry)
-        if self.info.protocol_version >= REQUIRED_PROTOCOL_VERSION:
-            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
-            return
-        ir.async_create_issue(
-            self.hass,
-            DOMAIN,
-            issue_id,
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key="outdated_protocol",
-            translation_placeholders={
-                "name": self.config_entry.title,
-                "version": str(self.info.protocol_version),
-                "required": str(REQUIRED_PROTOCOL_VERSION),
-                "sw_version": self.info.sw_version,
-            },
-            learn_more_url="https://github.com/daybreak-light/daybreak#updating-the-device",
-        )
+        """Raise a repair issue while the device's protocol is older than needed or newer.
+
+        Older: update the device. Newer than this integration knows: update the
+        integration.
+        """
+        version = self.info.protocol_version
+        placeholders = {
+            "name": self.config_entry.title,
+            "version": str(version),
+            "sw_version": self.info.sw_version,
+        }
+        for issue_id, raise_it, key, extra, anchor in (
+            (
+                outdated_protocol_issue_id(self.config_entry),
+                version < REQUIRED_PROTOCOL_VERSION,
+                "outdated_protocol",
+                {"required": str(REQUIRED_PROTOCOL_VERSION)},
+                "updating-the-device",
+            ),
+            (
+                newer_protocol_issue_id(self.config_entry),
+                version > PROTOCOL_VERSION,
+                "newer_protocol",
+                {"supported": str(PROTOCOL_VERSION)},
+                "updating-the-integration",
+            ),
+        ):
+            if not raise_it:
+                ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+                continue
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                issue_id,
+                is_fixable=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key=key,
+                translation_placeholders=placeholders | extra,
+                learn_more_url=f"https://github.com/daybreak-light/daybreak#{anchor}",
+            )
 
     @callback
     def _handle_connection(self, connected: bool) -> None:
