@@ -821,7 +821,7 @@ class DaybreakClient:
         if sio is None or not sio.connected:
             raise DaybreakConnectionError("not connected to the device")
         try:
-            ack = await sio.call(event, payload, timeout=self._timeout)
+            ack = await self._call(sio, event, payload)
         except socketio.exceptions.TimeoutError as err:
             raise DaybreakTimeoutError(
                 f"the device did not answer {event} within {self._timeout:g} s"
@@ -843,6 +843,24 @@ class DaybreakClient:
                 raise DaybreakAuthenticationError(message)
             raise DaybreakCommandError(code, message)
         return checked
+
+    async def _call(self, sio: _SocketIOClient, event: str, payload: Any) -> Any:
+        """``sio.call``, which also ends when the connection is lost or closed.
+
+        (python-socketio's own call waits for its timeout even when the connection is
+        gone.)
+        """
+        call = asyncio.ensure_future(sio.call(event, payload, timeout=self._timeout))
+        lost = asyncio.ensure_future(self._disconnected.wait())
+        try:
+            done, _ = await asyncio.wait((call, lost), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            lost.cancel()
+            if not call.done():
+                call.cancel()
+        if call not in done:
+            raise DaybreakConnectionError(f"the connection was lost before the answer to {event}")
+        return call.result()
 
     def _set_state(self, data: dict[str, Any]) -> DaybreakState:
         state = DaybreakState.from_checked(data)
