@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import socket
 import time
@@ -130,17 +129,18 @@ async def restart_and_reconnect(
         unsubscribe()
 
 
-async def skip_backoff(hass: HomeAssistant, done: asyncio.Event, timeout: float = 10) -> None:
+async def skip_backoff(
+    hass: HomeAssistant, done: asyncio.Event | Callable[[], object], timeout: float = 10
+) -> None:
     """Skip the client's reconnect backoff (it grows: 1 s, 2 s, 4 s...) until ``done``.
 
     Each step fires the timers due within 3 s, not the connection's own timeouts (5 s).
     """
+    finished = done.is_set if isinstance(done, asyncio.Event) else done
     async with asyncio.timeout(timeout):
-        while not done.is_set():
+        while not finished():
             async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=3))
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(0.5):
-                    await done.wait()
+            await asyncio.sleep(0.3)
 
 
 async def start_sunrise_over_rest(device: Device, **payload: Any) -> None:

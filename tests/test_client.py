@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import itertools
 import logging
 import re
+import time
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -48,6 +50,7 @@ from daybreak_device.server import MODEL
 
 from .common import connected_clients, free_port, wait_for
 from .conftest import TOKEN, Device
+from .fake_device import ALARM, FakeDevice
 
 
 @pytest.fixture(autouse=True)
@@ -677,27 +680,11 @@ async def test_malformed_alarm_answers(
             await client.list_alarms()
 
 
-ALARM = {
-    "id": "3f2a9c1b",
-    "time": "06:30",
-    "weekdays": [0, 1],
-    "enabled": True,
-    "duration": 1800.0,
-    "target_brightness": 255.0,
-    "curve": "linear",
-    "skip_next": False,
-    "next_sunrise": {
-        "starts_at": "2026-11-24T06:00:00+01:00",
-        "wake_at": "2026-11-24T06:30:00+01:00",
-    },
-}
-
-
 def test_alarm_model() -> None:
     alarm = Alarm.from_dict(ALARM)
     assert alarm.next_sunrise == AlarmSunrise(
-        starts_at=datetime.fromisoformat("2026-11-24T06:00:00+01:00"),
-        wake_at=datetime.fromisoformat("2026-11-24T06:30:00+01:00"),
+        starts_at=datetime.fromisoformat("2026-12-02T06:00:00+01:00"),
+        wake_at=datetime.fromisoformat("2026-12-02T06:30:00+01:00"),
     )
     assert Alarm.from_dict(ALARM | {"next_sunrise": None}).next_sunrise is None
 
@@ -1020,3 +1007,113 @@ async def test_connect_to_a_hung_device_times_out(
             writer.close()
         server.close()
         await server.wait_closed()
+
+
+# -- a misbehaving device (tests/fake_device.py) and failures that must not end run() -----
+
+
+async def test_backoff_starts_over_only_after_a_connection_stayed_up(
+    socket_enabled: None, session: aiohttp.ClientSession
+) -> None:
+    fake = FakeDevice()
+    await fake.start()
+    client = DaybreakClient(
+        "127.0.0.1", fake.port, TOKEN, session=session, reconnect_min=0.1, reconnect_max=10
+    )
+    await client.connect()
+    runner: asyncio.Task[None] | None = None
+    try:
+        with patch.object(client_module, "HEALTHY_AFTER", 1.0):
+            runner = asyncio.create_task(client.run())
+            fake.drop_after_handshake = True  # each connection completes, then drops
+            start = time.monotonic()
+            await fake.drop_clients()
+            await wait_for(lambda: len([t for t in fake.connections if t > start]) >= 4)
+            tries = [t for t in fake.connections if t > start]
+            gaps = [b - a for a, b in itertools.pairwise([start, *tries])]
+            # 0.1, 0.2, 0.4, 0.8 s (±20 %): doubling, although each connection succeeded.
+            assert all(later > 1.3 * earlier for earlier, later in itertools.pairwise(gaps)), gaps
+
+            # A connection that stays up HEALTHY_AFTER: the next wait is back to 0.1 s.
+            fake.drop_after_handshake = False
+            async with asyncio.timeout(10):
+                while True:  # (the connection being made may still be dropped)
+                    await wait_for(lambda: client.connected)
+                    count = len(fake.connections)
+                    await asyncio.sleep(1.2)
+                    if client.connected and len(fake.connections) == count:
+                        break
+            dropped_at = time.monotonic()
+            await fake.drop_clients()
+            await wait_for(lambda: len(fake.connections) > count and client.connected)
+            assert fake.connections[count] - dropped_at < 0.3
+    finally:
+        await client.close()
+        if runner is not None:
+            async with asyncio.timeout(2):
+                await runner
+        await fake.stop()
+
+
+async def test_errors_in_callbacks_and_reconnects_do_not_end_run(
+    device: Device, session: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = make_client(device, session, **RECONNECT_FAST, reconnect_max=0.1)
+    await client.connect()
+
+    def broken(_state: DaybreakState) -> None:
+        raise RuntimeError("a bug in a callback")
+
+    client.on_state(broken)
+    runner = asyncio.create_task(client.run())
+    try:
+        for brightness in (10, 20, 30):
+            await device.server.controller.set_light({"brightness": brightness})
+            await wait_for(
+                lambda b=brightness: client.state is not None and client.state.brightness == b
+            )
+        await asyncio.sleep(0.1)  # (an unhandled task error is logged when it is collected)
+        errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+        assert len(errors) == 1, [r.getMessage() for r in errors]  # the others are counted
+        assert errors[0].getMessage().startswith("Error handling state from ")
+        assert errors[0].exc_info is not None
+        assert client.dropped["state"].count >= 3
+
+        # An unexpected error while reconnecting: logged, and tried again.
+        caplog.clear()
+        with patch.object(
+            client_module.DeviceInfo, "from_checked", side_effect=RuntimeError("a bug")
+        ) as from_checked:
+            await device.stop()
+            await device.restart()
+            await wait_for(lambda: from_checked.call_count >= 3)
+            assert not runner.done()
+        await wait_for(lambda: client.connected)
+        errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+        assert [r.getMessage().split(" from ")[0] for r in errors] == ["Error handling reconnect"]
+    finally:
+        await client.close()
+        async with asyncio.timeout(2):
+            await runner
+
+
+async def test_undecodable_messages_are_counted(
+    socket_enabled: None, session: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An integer of 200 digits: python-engineio's JSON decoder refuses it (over 100)."""
+    fake = FakeDevice()
+    await fake.start()
+    try:
+        async with DaybreakClient("127.0.0.1", fake.port, TOKEN, session=session) as client:
+            for _ in range(3):
+                await fake.push("state", {"brightness": 10**200})
+            await fake.push("state", fake.state | {"on": True, "brightness": 9, "level": 9.0})
+            await wait_for(lambda: client.state is not None and client.state.brightness == 9)
+            await asyncio.sleep(0.1)  # (an unhandled task error is logged when it is collected)
+            # One warning (at most one a minute), no "Task exception was never retrieved".
+            levels = [r.levelname for r in caplog.records if r.levelno >= logging.WARNING]
+            assert levels == ["WARNING"]
+            assert client.dropped["message"].count == 3
+            assert client.connected
+    finally:
+        await fake.stop()
