@@ -7,9 +7,11 @@ import logging
 import socket
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -18,6 +20,7 @@ from homeassistant.core import HomeAssistant, State
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
+from custom_components.daybreak.client import DaybreakClient
 from daybreak_device.server import CLIENTS_ROOM
 
 from .conftest import TOKEN, Device
@@ -112,6 +115,21 @@ class ShiftedClock:
 
     def __call__(self) -> float:
         return time.time() + self.offset
+
+
+def device_answers(client: DaybreakClient, ack: Any) -> AbstractContextManager[Any]:
+    """Make the device's answers ``ack``: patches the Socket.IO ``emit`` under the client.
+
+    (The client sends a command with ``emit`` and an ack callback.)
+    """
+    sio = client._sio
+    assert sio is not None
+
+    async def emit(_event: str, _data: Any = None, *, callback: Any = None, **_: Any) -> None:
+        if callback is not None:
+            callback(ack)
+
+    return patch.object(sio, "emit", emit)
 
 
 async def restart_and_reconnect(

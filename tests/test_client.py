@@ -48,7 +48,7 @@ from custom_components.daybreak.protocol import (
 from daybreak_device.dimming import Dimmer
 from daybreak_device.server import MODEL
 
-from .common import connected_clients, free_port, wait_for
+from .common import connected_clients, device_answers, free_port, wait_for
 from .conftest import TOKEN, Device
 from .fake_device import ALARM, FakeDevice
 
@@ -261,11 +261,11 @@ async def test_invalid_commands_are_refused_before_sending(
         assert client._sio is not None
         before = device.server.controller.snapshot()
         with (
-            patch.object(client._sio, "call", wraps=client._sio.call) as call,
+            patch.object(client._sio, "emit", wraps=client._sio.emit) as emit,
             pytest.raises(DaybreakCommandError) as exc_info,
         ):
             await getattr(client, command)(**kwargs)
-        call.assert_not_called()
+        emit.assert_not_called()
         err = exc_info.value
         assert err.code == "invalid_payload"
         assert message in err.message
@@ -338,7 +338,7 @@ async def test_answers_from_the_device(
         assert client._sio is not None
         state_before = client.state
         with (
-            patch.object(client._sio, "call", AsyncMock(return_value=ack)),
+            device_answers(client, ack),
             pytest.raises(DaybreakError) as exc_info,
         ):
             await client.set_light(on=True)
@@ -378,7 +378,7 @@ async def test_a_transport_error_is_a_connection_error(
     async with make_client(device, session) as client:
         assert client._sio is not None
         with (
-            patch.object(client._sio, "call", AsyncMock(side_effect=OSError("reset by peer"))),
+            patch.object(client._sio, "emit", AsyncMock(side_effect=OSError("reset by peer"))),
             pytest.raises(DaybreakConnectionError, match=r"state\.get: reset by peer"),
         ):
             await client.get_state()
@@ -650,11 +650,11 @@ async def test_invalid_alarm_commands_are_refused_before_sending(
     async with make_client(device, session) as client:
         assert client._sio is not None
         with (
-            patch.object(client._sio, "call", wraps=client._sio.call) as call,
+            patch.object(client._sio, "emit", wraps=client._sio.emit) as emit,
             pytest.raises(DaybreakCommandError) as exc_info,
         ):
             await getattr(client, command)(*args, **kwargs)
-        call.assert_not_called()
+        emit.assert_not_called()
         assert exc_info.value.code == "invalid_payload"
         assert message in exc_info.value.message
 
@@ -674,7 +674,7 @@ async def test_malformed_alarm_answers(
     async with make_client(device, session) as client:
         assert client._sio is not None
         with (
-            patch.object(client._sio, "call", AsyncMock(return_value=ack)),
+            device_answers(client, ack),
             pytest.raises(DaybreakProtocolError, match=r"invalid answer to alarms\.list"),
         ):
             await client.list_alarms()
@@ -1117,3 +1117,22 @@ async def test_undecodable_messages_are_counted(
             assert client.connected
     finally:
         await fake.stop()
+
+
+def test_an_answer_does_not_undo_a_newer_push() -> None:
+    """A command's caller resumes after pushes that came after its ack: those win.
+
+    (As in a transition: the ack of light.set has the level at the start, the pushes
+    that follow it the levels after.)
+    """
+    client = DaybreakClient("127.0.0.1", 8080, TOKEN)
+    seen: list[int] = []
+    client.on_state(lambda state: seen.append(state.brightness))
+    state = {"on": True, "level": 0.0, "sunrise": None, "transition": None, "next_sunrise": None}
+    ack = client._arrived()  # the ack arrived first ...
+    push = client._arrived()  # ... this push after it, handled before the caller resumed
+    client._set_state(state | {"brightness": 52}, push)
+    assert client._set_state(state | {"brightness": 1}, ack).brightness == 1  # returned
+    assert client.state is not None
+    assert client.state.brightness == 52  # not applied
+    assert seen == [52]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
-from unittest.mock import AsyncMock, patch
+from unittest.mock import patch
 
 import pytest
 from homeassistant.components.light import ATTR_BRIGHTNESS, ATTR_EFFECT, DOMAIN as LIGHT_DOMAIN
@@ -33,7 +33,14 @@ from custom_components.daybreak.const import (
 from custom_components.daybreak.light import DaybreakLight
 from daybreak_device.dimming import Dimmer
 
-from .common import ENTITY_ID, NO_ANSWER, NOT_CONNECTED, wait_for, wait_for_state
+from .common import (
+    ENTITY_ID,
+    NO_ANSWER,
+    NOT_CONNECTED,
+    device_answers,
+    wait_for,
+    wait_for_state,
+)
 from .conftest import Device, make_config_entry
 
 
@@ -342,18 +349,14 @@ async def test_action_when_the_device_is_stopped(
     assert exc.value.translation_key == "communication_error"
 
 
-def device_answers(entry: MockConfigEntry, ack: Any) -> Any:
-    """Make the device's next answers ``ack`` (patching the Socket.IO call under ``_call``)."""
-    sio = entry.runtime_data.client._sio
-    assert sio is not None
-    return patch.object(sio, "call", AsyncMock(return_value=ack))
-
-
 async def test_action_refused_by_the_device(
     hass: HomeAssistant, init_integration: MockConfigEntry, device: Device
 ) -> None:
     refusal = {"ok": False, "error": {"code": "internal_error", "message": "LED driver failed"}}
-    with device_answers(init_integration, refusal), pytest.raises(HomeAssistantError) as exc:
+    with (
+        device_answers(init_integration.runtime_data.client, refusal),
+        pytest.raises(HomeAssistantError) as exc,
+    ):
         await start_sunrise(hass, duration=60)
     assert exc.value.translation_domain == DOMAIN
     assert exc.value.translation_key == "command_refused"
@@ -373,7 +376,10 @@ async def test_action_with_a_refused_token_starts_reauth(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
     refusal = {"ok": False, "error": {"code": "unauthorized", "message": "wrong token"}}
-    with device_answers(init_integration, refusal), pytest.raises(HomeAssistantError) as exc:
+    with (
+        device_answers(init_integration.runtime_data.client, refusal),
+        pytest.raises(HomeAssistantError) as exc,
+    ):
         await stop_sunrise(hass)
     assert exc.value.translation_key == "invalid_auth"
     await hass.async_block_till_done()

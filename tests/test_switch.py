@@ -48,6 +48,7 @@ from .common import (
     ENTITY_ID,
     NO_ANSWER,
     NOT_CONNECTED,
+    device_answers,
     start_sunrise_over_rest,
     wait_for,
     wait_for_state,
@@ -249,14 +250,11 @@ async def test_a_device_that_does_not_answer(
 async def test_a_refused_command(
     hass: HomeAssistant, init_integration: MockConfigEntry, device: Device
 ) -> None:
-    sio = init_integration.runtime_data.client._sio
-    assert sio is not None
     refusal = {"ok": False, "error": {"code": "internal_error", "message": "LED driver failed"}}
-
-    async def refuse(*_args: Any, **_kwargs: Any) -> dict[str, Any]:
-        return refusal
-
-    with patch.object(sio, "call", refuse), pytest.raises(HomeAssistantError) as exc:
+    with (
+        device_answers(init_integration.runtime_data.client, refusal),
+        pytest.raises(HomeAssistantError) as exc,
+    ):
         await switch_service(hass, SERVICE_TURN_ON)
     assert exc.value.translation_key == "command_refused"
     assert str(exc.value) == (

@@ -489,6 +489,8 @@ class DaybreakClient:
         self._refused: Any = None
         self._last_heard = time.monotonic()
         self._warned_version: int | None = None
+        self._arrivals = 0  # messages (pushes and acks) handled so far
+        self._state_arrival = self._alarms_arrival = 0  # which set the state, the alarms
         self._dropped: dict[str, DroppedMessages] = {}
         self._unreported: dict[str, int] = {}
         self._reported_at: dict[str, float] = {}
@@ -605,9 +607,11 @@ class DaybreakClient:
             await self._disconnect(sio)
             raise DaybreakConnectionError("the client was closed while connecting")
         try:
-            info = self._set_info((await self._request(EVENT_GET_INFO))["info"])
-            self._set_state((await self._request(EVENT_GET_STATE))["state"])
-            self._set_alarms((await self._request(EVENT_LIST_ALARMS))["alarms"])
+            info = self._set_info((await self._request(EVENT_GET_INFO))[0]["info"])
+            ack, arrival = await self._request(EVENT_GET_STATE)
+            self._set_state(ack["state"], arrival)
+            ack, arrival = await self._request(EVENT_LIST_ALARMS)
+            self._set_alarms(ack["alarms"], arrival)
         except BaseException:
             await self._drop_connection()
             raise
@@ -693,16 +697,17 @@ class DaybreakClient:
 
     async def get_state(self) -> DaybreakState:
         """Read the state from the device."""
-        return self._set_state((await self._request(EVENT_GET_STATE))["state"])
+        ack, arrival = await self._request(EVENT_GET_STATE)
+        return self._set_state(ack["state"], arrival)
 
     async def get_info(self) -> DeviceInfo:
         """Read the device info."""
-        return self._set_info((await self._request(EVENT_GET_INFO))["info"])
+        return self._set_info((await self._request(EVENT_GET_INFO))[0]["info"])
 
     async def ping(self) -> float:
         """Measure the round-trip time of a request (``info.get``), in seconds."""
         start = perf_counter()
-        ack = await self._request(EVENT_GET_INFO)
+        ack, _ = await self._request(EVENT_GET_INFO)
         elapsed = perf_counter() - start
         self._set_info(ack["info"])
         return elapsed
@@ -807,25 +812,25 @@ class DaybreakClient:
 
     async def _alarm_command(self, event: str, payload: dict[str, Any] | None) -> list[Alarm]:
         """Send an alarm command; update the state from the ack and return the alarms."""
-        ack = await self._request(event, _validated(event, payload))
-        self._set_state(ack["state"])
-        return self._set_alarms(ack["alarms"])
+        ack, arrival = await self._request(event, _validated(event, payload))
+        self._set_state(ack["state"], arrival)
+        return self._set_alarms(ack["alarms"], arrival)
 
     async def _command(self, event: str, payload: dict[str, Any] | None) -> DaybreakState:
         payload = _validated(event, payload)
-        return self._set_state((await self._request(event, payload))["state"])
+        ack, arrival = await self._request(event, payload)
+        return self._set_state(ack["state"], arrival)
 
-    async def _request(self, event: str, payload: Any = None) -> dict[str, Any]:
-        """Send ``event``; return its ack once checked. Raise the device's refusal."""
+    async def _request(self, event: str, payload: Any = None) -> tuple[dict[str, Any], int]:
+        """Send ``event``; return its ack once checked, and when it arrived (see ``_arrived``).
+
+        Raise the device's refusal.
+        """
         sio = self._sio
         if sio is None or not sio.connected:
             raise DaybreakConnectionError("not connected to the device")
         try:
-            ack = await self._call(sio, event, payload)
-        except socketio.exceptions.TimeoutError as err:
-            raise DaybreakTimeoutError(
-                f"the device did not answer {event} within {self._timeout:g} s"
-            ) from err
+            ack, arrival = await self._call(sio, event, payload)
         except (socketio.exceptions.SocketIOError, OSError) as err:
             raise DaybreakConnectionError(f"{event}: {err}") from err
         self._heard()
@@ -842,28 +847,48 @@ class DaybreakClient:
             if code == "unauthorized":
                 raise DaybreakAuthenticationError(message)
             raise DaybreakCommandError(code, message)
-        return checked
+        return checked, arrival
 
-    async def _call(self, sio: _SocketIOClient, event: str, payload: Any) -> Any:
-        """``sio.call``, which also ends when the connection is lost or closed.
+    async def _call(self, sio: _SocketIOClient, event: str, payload: Any) -> tuple[Any, int]:
+        """Send ``event``; wait for its ack, at most the request timeout.
 
-        (python-socketio's own call waits for its timeout even when the connection is
-        gone.)
+        Returns the ack and when it arrived among the device's messages: an ack is
+        handled in the order it came, but the command's caller resumes later, after
+        pushes that came after it. It ends too when the connection is lost or closed
+        (python-socketio's ``call`` waits for its timeout even then).
         """
-        call = asyncio.ensure_future(sio.call(event, payload, timeout=self._timeout))
+        answer: asyncio.Future[tuple[Any, int]] = asyncio.get_running_loop().create_future()
+
+        def on_ack(*data: Any) -> None:
+            if not answer.done():
+                answer.set_result((data[0] if len(data) == 1 else list(data), self._arrived()))
+
+        await sio.emit(event, payload, callback=on_ack)
         lost = asyncio.ensure_future(self._disconnected.wait())
         try:
-            done, _ = await asyncio.wait((call, lost), return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait(
+                (answer, lost), timeout=self._timeout, return_when=asyncio.FIRST_COMPLETED
+            )
         finally:
             lost.cancel()
-            if not call.done():
-                call.cancel()
-        if call not in done:
+        if answer in done:
+            return answer.result()
+        answer.cancel()
+        if lost in done:
             raise DaybreakConnectionError(f"the connection was lost before the answer to {event}")
-        return call.result()
+        raise DaybreakTimeoutError(f"the device did not answer {event} within {self._timeout:g} s")
 
-    def _set_state(self, data: dict[str, Any]) -> DaybreakState:
+    def _arrived(self) -> int:
+        """Number a message from the device, as it is handled (in the order they came)."""
+        self._arrivals += 1
+        return self._arrivals
+
+    def _set_state(self, data: dict[str, Any], arrival: int) -> DaybreakState:
+        """Take the state that arrived as message ``arrival``, unless a newer one came."""
         state = DaybreakState.from_checked(data)
+        if arrival < self._state_arrival:
+            return state  # a push that came after it was applied already
+        self._state_arrival = arrival
         self.state = state
         for callback in list(self._state_callbacks):
             callback(state)
@@ -879,10 +904,12 @@ class DaybreakClient:
     def _set_uptime(self, uptime: float) -> None:
         self.started_at = datetime.now(UTC) - timedelta(seconds=uptime)
 
-    def _set_alarms(self, data: list[dict[str, Any]]) -> list[Alarm]:
+    def _set_alarms(self, data: list[dict[str, Any]], arrival: int) -> list[Alarm]:
+        """Take the alarms that arrived as message ``arrival``, unless newer ones came."""
         alarms = [Alarm.from_checked(item) for item in data]
-        if alarms == self.alarms:
-            return self.alarms
+        if arrival < self._alarms_arrival or alarms == self.alarms:
+            return alarms
+        self._alarms_arrival = arrival
         self.alarms = alarms
         self.alarms_by_id = MappingProxyType({alarm.id: alarm for alarm in alarms})
         for callback in list(self._alarms_callbacks):
@@ -965,16 +992,20 @@ class DaybreakClient:
             )
 
     def _push_handler(
-        self, event: str, handle: Callable[[dict[str, Any]], None]
+        self, event: str, handle: Callable[[dict[str, Any], int], None]
     ) -> Callable[..., Awaitable[None]]:
-        """A handler for the pushed ``event``: check the payload, then ``handle`` it."""
+        """A handler for the pushed ``event``: check the payload, then ``handle`` it.
+
+        ``handle`` gets the payload and its arrival number (see :meth:`_arrived`).
+        """
 
         async def handler(*args: Any) -> None:
             self._heard()
+            arrival = self._arrived()
             try:
                 if len(args) != 1:
                     raise ProtocolError("invalid_payload", f"{len(args)} payloads instead of one")
-                handle(validate_push(event, args[0]))
+                handle(validate_push(event, args[0]), arrival)
             except ProtocolError as err:
                 self._report(event, err.message)
             except Exception as err:  # noqa: BLE001 - one bad push must not end the listener
@@ -982,16 +1013,16 @@ class DaybreakClient:
 
         return handler
 
-    def _handle_state(self, data: dict[str, Any]) -> None:
-        self._set_state(data)
+    def _handle_state(self, data: dict[str, Any], arrival: int) -> None:
+        self._set_state(data, arrival)
 
-    def _handle_heartbeat(self, data: dict[str, Any]) -> None:
+    def _handle_heartbeat(self, data: dict[str, Any], _arrival: int) -> None:
         self._set_uptime(data["uptime"])
 
-    def _handle_alarms(self, data: dict[str, Any]) -> None:
-        self._set_alarms(data["alarms"])
+    def _handle_alarms(self, data: dict[str, Any], arrival: int) -> None:
+        self._set_alarms(data["alarms"], arrival)
 
-    def _handle_event(self, event: str, data: dict[str, Any]) -> None:
+    def _handle_event(self, event: str, data: dict[str, Any], _arrival: int) -> None:
         parsed = DaybreakEvent.from_checked(event, data)
         for callback in list(self._event_callbacks):
             callback(parsed)
