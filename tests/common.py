@@ -7,9 +7,11 @@ import logging
 import socket
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -18,6 +20,7 @@ from homeassistant.core import HomeAssistant, State
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
+from custom_components.daybreak.client import DaybreakClient
 from daybreak_device.server import CLIENTS_ROOM
 
 from .conftest import TOKEN, Device
@@ -70,6 +73,16 @@ def info_records(caplog: pytest.LogCaptureFixture, text: str) -> list[logging.Lo
 
 
 ENTITY_ID = "light.bedroom"  # the light of the "Bedroom" test device
+#: The translated error of a command while the "Bedroom" device is not connected.
+NOT_CONNECTED = (
+    "Home Assistant is not connected to the Daybreak device Bedroom right now. It "
+    "reconnects by itself; try again once the device is back"
+)
+#: The translated error of a command the "Bedroom" device did not answer in time.
+NO_ANSWER = (
+    "The Daybreak device Bedroom did not answer in time. It may still carry the command "
+    "out; check the light and try again"
+)
 
 
 async def wait_for_state(
@@ -104,6 +117,21 @@ class ShiftedClock:
         return time.time() + self.offset
 
 
+def device_answers(client: DaybreakClient, ack: Any) -> AbstractContextManager[Any]:
+    """Make the device's answers ``ack``: patches the Socket.IO ``emit`` under the client.
+
+    (The client sends a command with ``emit`` and an ack callback.)
+    """
+    sio = client._sio
+    assert sio is not None
+
+    async def emit(_event: str, _data: Any = None, *, callback: Any = None, **_: Any) -> None:
+        if callback is not None:
+            callback(ack)
+
+    return patch.object(sio, "emit", emit)
+
+
 async def restart_and_reconnect(
     hass: HomeAssistant, entry: MockConfigEntry, device: Device
 ) -> None:
@@ -114,12 +142,23 @@ async def restart_and_reconnect(
     )
     try:
         await device.restart()
-        # Skip the client's reconnect backoff (~1 s; the connection's own timeouts are 10 s).
-        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=3))
-        async with asyncio.timeout(10):
-            await back.wait()
+        await skip_backoff(hass, back)
     finally:
         unsubscribe()
+
+
+async def skip_backoff(
+    hass: HomeAssistant, done: asyncio.Event | Callable[[], object], timeout: float = 10
+) -> None:
+    """Skip the client's reconnect backoff (it grows: 1 s, 2 s, 4 s...) until ``done``.
+
+    Each step fires the timers due within 3 s, not the connection's own timeouts (5 s).
+    """
+    finished = done.is_set if isinstance(done, asyncio.Event) else done
+    async with asyncio.timeout(timeout):
+        while not finished():
+            async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=3))
+            await asyncio.sleep(0.3)
 
 
 async def start_sunrise_over_rest(device: Device, **payload: Any) -> None:

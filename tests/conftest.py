@@ -10,7 +10,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from unittest.mock import PropertyMock, patch
 
 import pytest
@@ -146,7 +146,17 @@ async def device(start_device: Callable[..., Awaitable[Device]]) -> Device:
     return await start_device()
 
 
-def make_config_entry(device: Device, **options: Any) -> MockConfigEntry:
+class Reachable(Protocol):
+    """A device the integration can be set up for: the real one or tests/fake_device.py."""
+
+    @property
+    def port(self) -> int: ...
+
+    @property
+    def device_id(self) -> str: ...
+
+
+def make_config_entry(device: Reachable, **options: Any) -> MockConfigEntry:
     """A config entry (title "Bedroom") pointing at ``device``, with ``options``."""
     return MockConfigEntry(
         domain=DOMAIN,

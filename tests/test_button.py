@@ -17,7 +17,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.daybreak.button import DaybreakSkipNextAlarm
 from custom_components.daybreak.const import DOMAIN
 
-from .common import wait_for
+from .common import NOT_CONNECTED, wait_for
 from .conftest import Device
 
 BUTTON = "button.bedroom_skip_next_alarm"
@@ -138,9 +138,7 @@ async def test_a_press_while_the_device_is_gone(
     with pytest.raises(HomeAssistantError) as exc:
         await entity.async_press()
     assert exc.value.translation_key == "communication_error"
-    assert str(exc.value) == (
-        "Lost the connection to the Daybreak device: not connected to the device"
-    )
+    assert str(exc.value) == NOT_CONNECTED
 
 
 async def test_a_second_press_on_the_only_alarm_says_it_is_skipped_already(

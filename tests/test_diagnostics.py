@@ -54,6 +54,9 @@ async def test_diagnostics(
     )
     await wait_for(lambda: hass.states.get("light.bedroom").attributes.get(ATTR_BRIGHTNESS) == 128)
     await wait_for(lambda: coordinator.client.uptime is not None)  # a heartbeat came
+    # A push that fails the protocol's schema is dropped, and counted in the diagnostics.
+    await device.server.sio.emit("state", {"on": True, "brightness": 10**30, "level": 1})
+    await wait_for(lambda: "state" in coordinator.client.dropped)
 
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, init_integration)
 
@@ -64,6 +67,9 @@ async def test_diagnostics(
     assert diagnostics["device"]["sw_version"] == device_version
     assert diagnostics["connected"] is True
     assert [alarm["id"] for alarm in diagnostics["alarms"]] == ["workdays"]
+    assert diagnostics["dropped_messages"] == {
+        "state": {"count": 1, "last_error": "brightness: expected a whole number between 0 and 255"}
+    }
     assert diagnostics == snapshot(
         matcher=path_type(
             {

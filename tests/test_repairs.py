@@ -1,7 +1,8 @@
-"""The repair issue for a device that speaks an older protocol than the integration needs."""
+"""The repair issues for a device whose protocol is older than needed, or newer than known."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from unittest.mock import patch
@@ -15,6 +16,7 @@ from homeassistant.helpers.translation import async_get_translations
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.daybreak.const import DOMAIN, REQUIRED_PROTOCOL_VERSION
+from custom_components.daybreak.protocol import PROTOCOL_VERSION
 from daybreak_device import __version__ as device_version
 from daybreak_device.protocol import InfoPayload
 from daybreak_device.server import DaybreakServer
@@ -23,6 +25,7 @@ from .common import ENTITY_ID, restart_and_reconnect, wait_for
 from .conftest import Device
 
 OLD_VERSION = REQUIRED_PROTOCOL_VERSION - 1
+NEW_VERSION = PROTOCOL_VERSION + 1
 
 
 def issue_id(entry: MockConfigEntry) -> str:
@@ -38,15 +41,20 @@ def our_issues(hass: HomeAssistant) -> list[ir.IssueEntry]:
 
 
 @contextmanager
-def old_protocol() -> Iterator[None]:
-    """Device servers (running or started meanwhile) report the previous protocol version."""
+def protocol_version(version: int) -> Iterator[None]:
+    """Device servers (running or started meanwhile) report protocol ``version``."""
     real_info = DaybreakServer.info
 
     def info(self: DaybreakServer) -> InfoPayload:
-        return {**real_info(self), "protocol_version": OLD_VERSION}
+        return {**real_info(self), "protocol_version": version}
 
     with patch.object(DaybreakServer, "info", info):
         yield
+
+
+def old_protocol() -> contextlib.AbstractContextManager[None]:
+    """Device servers report the previous protocol version."""
+    return protocol_version(OLD_VERSION)
 
 
 @pytest.fixture
@@ -152,4 +160,52 @@ async def test_the_issue_goes_away_with_the_entry(
     assert the_issue(hass, mock_config_entry) is not None
     assert await hass.config_entries.async_remove(mock_config_entry.entry_id)
     await hass.async_block_till_done()
+    assert our_issues(hass) == []
+
+
+async def test_a_device_newer_than_the_integration_raises_an_issue(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, device: Device
+) -> None:
+    """A newer device works, with an issue saying to update the integration."""
+    with protocol_version(NEW_VERSION):
+        await setup_entry(hass, mock_config_entry)
+        issue = ir.async_get(hass).async_get_issue(
+            DOMAIN, f"newer_protocol_{mock_config_entry.entry_id}"
+        )
+        assert issue is not None
+        assert issue.translation_key == "newer_protocol"
+        assert issue.translation_placeholders == {
+            "name": "Bedroom",
+            "version": str(NEW_VERSION),
+            "supported": str(PROTOCOL_VERSION),
+            "sw_version": device_version,
+        }
+        assert issue.severity is ir.IssueSeverity.WARNING
+        assert issue.is_fixable is False
+        assert issue.learn_more_url is not None
+        assert issue.learn_more_url.endswith("#updating-the-integration")
+        assert len(our_issues(hass)) == 1  # not the outdated-device one
+
+        translations = await async_get_translations(hass, "en", "issues", [DOMAIN])
+        prefix = f"component.{DOMAIN}.issues.newer_protocol"
+        title = translations[f"{prefix}.title"].format(**issue.translation_placeholders)
+        description = translations[f"{prefix}.description"].format(**issue.translation_placeholders)
+        assert title == "Update the Daybreak integration for Bedroom"
+        assert f"protocol version {NEW_VERSION}, newer than version {PROTOCOL_VERSION}" in (
+            description
+        )
+        # The light works.
+        await device.server.execute("light.set", {"on": True, "brightness": 90})
+        await wait_for(lambda: hass.states.get(ENTITY_ID).attributes.get(ATTR_BRIGHTNESS) == 90)
+
+    # Back to the protocol the integration knows (e.g. the device rolled back): gone.
+    await update_device(hass, mock_config_entry, device)
+    assert our_issues(hass) == []
+
+    # And removing the entry removes the issue too.
+    with protocol_version(NEW_VERSION):
+        await update_device(hass, mock_config_entry, device)
+        assert len(our_issues(hass)) == 1
+        assert await hass.config_entries.async_remove(mock_config_entry.entry_id)
+        await hass.async_block_till_done()
     assert our_issues(hass) == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
-from unittest.mock import AsyncMock, patch
+from unittest.mock import patch
 
 import pytest
 from homeassistant.components.light import ATTR_BRIGHTNESS, ATTR_EFFECT, DOMAIN as LIGHT_DOMAIN
@@ -12,6 +12,7 @@ from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.const import (
     ATTR_ENTITY_ID,
     SERVICE_TURN_ON,
+    STATE_OFF,
     STATE_ON,
     STATE_UNAVAILABLE,
 )
@@ -33,7 +34,14 @@ from custom_components.daybreak.light import DaybreakLight
 from custom_components.daybreak.services import format_duration
 from daybreak_device.dimming import Dimmer
 
-from .common import ENTITY_ID, wait_for, wait_for_state
+from .common import (
+    ENTITY_ID,
+    NO_ANSWER,
+    NOT_CONNECTED,
+    device_answers,
+    wait_for,
+    wait_for_state,
+)
 from .conftest import Device, make_config_entry
 
 
@@ -333,7 +341,7 @@ async def test_start_sunrise_invalid_input(
 async def test_action_when_the_device_stops_answering(
     hass: HomeAssistant, init_integration: MockConfigEntry, device: Device
 ) -> None:
-    """A command the device never answers: communication_error, entity unavailable."""
+    """A command the device never answers: a timeout error; the entity stays available."""
     client: DaybreakClient = init_integration.runtime_data.client
     client._timeout = 0.3
     release = asyncio.Event()
@@ -346,12 +354,12 @@ async def test_action_when_the_device_stops_answering(
     with patch.object(device.server, "execute", hang), pytest.raises(HomeAssistantError) as exc:
         await start_sunrise(hass, duration=60)
     assert exc.value.translation_domain == DOMAIN
-    assert exc.value.translation_key == "communication_error"
-    assert "no answer from the device" in str(exc.value)
-    assert hass.states.get(ENTITY_ID).state == STATE_UNAVAILABLE
+    assert exc.value.translation_key == "timeout"
+    assert str(exc.value) == NO_ANSWER
+    assert hass.states.get(ENTITY_ID).state == STATE_OFF  # the connection is fine
 
     # The device gets to the command late and carries it out; the state it pushes
-    # then brings the entity back, showing what the device really did.
+    # shows what the device really did.
     release.set()
     await wait_for(lambda: device.server.controller.snapshot()["sunrise"] is not None)
     state = await wait_for_state(hass, lambda s: s.state == STATE_ON)
@@ -372,26 +380,20 @@ async def test_action_when_the_device_is_stopped(
     with pytest.raises(HomeAssistantError) as exc:
         await entity.async_start_sunrise(duration=60)
     assert exc.value.translation_key == "communication_error"
-    assert str(exc.value) == (
-        "Lost the connection to the Daybreak device: not connected to the device"
-    )
+    assert str(exc.value) == NOT_CONNECTED
     with pytest.raises(HomeAssistantError) as exc:
         await entity.async_stop_sunrise()
     assert exc.value.translation_key == "communication_error"
-
-
-def device_answers(entry: MockConfigEntry, ack: Any) -> Any:
-    """Make the device's next answers ``ack`` (patching the Socket.IO call under ``_call``)."""
-    sio = entry.runtime_data.client._sio
-    assert sio is not None
-    return patch.object(sio, "call", AsyncMock(return_value=ack))
 
 
 async def test_action_refused_by_the_device(
     hass: HomeAssistant, init_integration: MockConfigEntry, device: Device
 ) -> None:
     refusal = {"ok": False, "error": {"code": "internal_error", "message": "LED driver failed"}}
-    with device_answers(init_integration, refusal), pytest.raises(HomeAssistantError) as exc:
+    with (
+        device_answers(init_integration.runtime_data.client, refusal),
+        pytest.raises(HomeAssistantError) as exc,
+    ):
         await start_sunrise(hass, duration=60)
     assert exc.value.translation_domain == DOMAIN
     assert exc.value.translation_key == "command_refused"
@@ -411,7 +413,10 @@ async def test_action_with_a_refused_token_starts_reauth(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
     refusal = {"ok": False, "error": {"code": "unauthorized", "message": "wrong token"}}
-    with device_answers(init_integration, refusal), pytest.raises(HomeAssistantError) as exc:
+    with (
+        device_answers(init_integration.runtime_data.client, refusal),
+        pytest.raises(HomeAssistantError) as exc,
+    ):
         await stop_sunrise(hass)
     assert exc.value.translation_key == "invalid_auth"
     await hass.async_block_till_done()

@@ -44,7 +44,15 @@ from daybreak_device.dimming import Dimmer
 from daybreak_device.protocol import EVENT_LIST_ALARMS, ProtocolError
 from daybreak_device.server import DaybreakServer
 
-from .common import ENTITY_ID, start_sunrise_over_rest, wait_for, wait_for_state
+from .common import (
+    ENTITY_ID,
+    NO_ANSWER,
+    NOT_CONNECTED,
+    device_answers,
+    start_sunrise_over_rest,
+    wait_for,
+    wait_for_state,
+)
 from .conftest import Device, make_config_entry
 
 SWITCH = "switch.bedroom_sunrise"
@@ -214,9 +222,7 @@ async def test_unavailable_and_translated_errors_when_the_device_is_gone(
             await call()
         assert exc.value.translation_domain == DOMAIN
         assert exc.value.translation_key == "communication_error"
-        assert str(exc.value) == (
-            "Lost the connection to the Daybreak device: not connected to the device"
-        )
+        assert str(exc.value) == NOT_CONNECTED
 
 
 async def test_a_device_that_does_not_answer(
@@ -233,10 +239,10 @@ async def test_a_device_that_does_not_answer(
 
     with patch.object(device.server, "execute", hang), pytest.raises(HomeAssistantError) as exc:
         await switch_service(hass, SERVICE_TURN_ON)
-    assert exc.value.translation_key == "communication_error"
-    assert "no answer from the device" in str(exc.value)
-    assert switch_state(hass) == STATE_UNAVAILABLE
-    # The device carries it out late; its pushed state brings the switch back, on.
+    assert exc.value.translation_key == "timeout"
+    assert str(exc.value) == NO_ANSWER
+    assert switch_state(hass) == STATE_OFF  # the connection is fine: still available
+    # The device carries it out late; its pushed state turns the switch on.
     release.set()
     await wait_for(lambda: switch_state(hass) == STATE_ON)
 
@@ -244,14 +250,11 @@ async def test_a_device_that_does_not_answer(
 async def test_a_refused_command(
     hass: HomeAssistant, init_integration: MockConfigEntry, device: Device
 ) -> None:
-    sio = init_integration.runtime_data.client._sio
-    assert sio is not None
     refusal = {"ok": False, "error": {"code": "internal_error", "message": "LED driver failed"}}
-
-    async def refuse(*_args: Any, **_kwargs: Any) -> dict[str, Any]:
-        return refusal
-
-    with patch.object(sio, "call", refuse), pytest.raises(HomeAssistantError) as exc:
+    with (
+        device_answers(init_integration.runtime_data.client, refusal),
+        pytest.raises(HomeAssistantError) as exc,
+    ):
         await switch_service(hass, SERVICE_TURN_ON)
     assert exc.value.translation_key == "command_refused"
     assert str(exc.value) == (

@@ -10,7 +10,13 @@ from homeassistant.helpers.typing import ConfigType
 
 from .client import DaybreakClient
 from .const import DOMAIN
-from .coordinator import DaybreakConfigEntry, DaybreakCoordinator, outdated_protocol_issue_id
+from .coordinator import (
+    DaybreakConfigEntry,
+    DaybreakCoordinator,
+    newer_protocol_issue_id,
+    outdated_protocol_issue_id,
+    storage_fault_issue_id,
+)
 from .services import async_setup_services
 
 PLATFORMS: list[Platform] = [
@@ -63,5 +69,10 @@ async def async_unload_entry(hass: HomeAssistant, entry: DaybreakConfigEntry) ->
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: DaybreakConfigEntry) -> None:
-    """Remove what the entry left behind: its repair issue."""
-    ir.async_delete_issue(hass, DOMAIN, outdated_protocol_issue_id(entry))
+    """Remove what the entry left behind: its repair issues."""
+    for issue_id in (
+        outdated_protocol_issue_id(entry),
+        newer_protocol_issue_id(entry),
+        storage_fault_issue_id(entry),
+    ):
+        ir.async_delete_issue(hass, DOMAIN, issue_id)

@@ -4,6 +4,11 @@ Like python-wled for WLED, this module owns the wire: it speaks the protocol in
 :mod:`.protocol` over python-socketio, turns payloads into typed models and device
 errors into a small exception tree. Home Assistant injects its aiohttp session.
 
+Nothing the device sends is trusted: every push and every ack is checked against the
+protocol's schemas first. An invalid message is dropped whole (the last good state
+stays), counted in :attr:`DaybreakClient.dropped` and logged at most once a minute per
+kind of message.
+
 Usage::
 
     async with DaybreakClient("192.168.1.20", 8080, token, session=session) as client:
@@ -18,15 +23,20 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from time import perf_counter
-from types import TracebackType
-from typing import Any, Self
+from types import MappingProxyType, TracebackType
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 import aiohttp
 import socketio
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 from .protocol import (
     DEVICE_EVENTS,
@@ -46,7 +56,11 @@ from .protocol import (
     PROTOCOL_VERSION,
     Curve,
     ProtocolError,
+    validate_ack,
+    validate_alarm,
     validate_command,
+    validate_info,
+    validate_push,
 )
 
 __all__ = [
@@ -58,14 +72,36 @@ __all__ = [
     "DaybreakConnectionError",
     "DaybreakError",
     "DaybreakEvent",
+    "DaybreakProtocolError",
     "DaybreakState",
+    "DaybreakTimeoutError",
     "DeviceInfo",
+    "DroppedMessages",
     "NextSunrise",
     "Sunrise",
     "Transition",
 ]
 
 _LOGGER = logging.getLogger(__name__)
+
+# Module constants (not arguments only) so tests can shorten them.
+#: Seconds to wait for the device: for the answer to a command, and to open a connection.
+REQUEST_TIMEOUT = 5.0
+#: The first and the longest wait between reconnect attempts (the wait doubles, ±20 %).
+RECONNECT_MIN = 1.0
+RECONNECT_MAX = 60.0
+#: The wait starts over from RECONNECT_MIN only after a connection stayed up this long:
+#: a device that accepts and drops at once is tried less and less often.
+HEALTHY_AFTER = 60.0
+#: Nothing heard from the device (no push, heartbeat or answer) for this long: ask it
+#: (``state.get``); no answer within REQUEST_TIMEOUT drops the connection. So a silent
+#: device is noticed within SILENCE_LIMIT + REQUEST_TIMEOUT, whatever Engine.IO ping
+#: interval it announced (a device announcing an hour would otherwise go unnoticed).
+SILENCE_LIMIT = 20.0
+#: At most one log line per kind of dropped message in this many seconds.
+REPORT_INTERVAL = 60.0
+#: Longest excerpt of a reason or a library's log value that goes into the log.
+EXCERPT_LENGTH = 200
 
 
 class DaybreakError(Exception):
@@ -76,8 +112,16 @@ class DaybreakConnectionError(DaybreakError):
     """The device cannot be reached, or the connection broke or timed out."""
 
 
+class DaybreakTimeoutError(DaybreakConnectionError):
+    """The device did not answer a command in time (the connection may be fine)."""
+
+
 class DaybreakAuthenticationError(DaybreakError):
     """The device refused the token."""
+
+
+class DaybreakProtocolError(DaybreakError):
+    """The device sent something the protocol does not allow (it was dropped)."""
 
 
 class DaybreakCommandError(DaybreakError):
@@ -90,15 +134,54 @@ class DaybreakCommandError(DaybreakError):
         self.message = message
 
 
-def _number(data: dict[str, Any], key: str) -> float:
-    value = data[key]
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{key} is not a number")
-    return float(value)
+def _excerpt(value: Any) -> str:
+    """``value`` as text of at most :data:`EXCERPT_LENGTH` characters."""
+    text = value if isinstance(value, str) else repr(value)
+    if len(text) <= EXCERPT_LENGTH:
+        return text
+    return f"{text[:EXCERPT_LENGTH]}… ({len(text)} characters)"
 
 
-def _time(data: dict[str, Any], key: str) -> datetime:
-    return datetime.fromisoformat(str(data[key]))
+def _checked(what: str, validate: Callable[[Any], dict[str, Any]], data: Any) -> dict[str, Any]:
+    """``validate(data)``; a :class:`ProtocolError` becomes :class:`DaybreakProtocolError`."""
+    try:
+        return validate(data)
+    except ProtocolError as err:
+        raise DaybreakProtocolError(f"malformed {what} from the device: {err.message}") from None
+
+
+def _time(value: str) -> datetime:
+    """A timestamp the protocol check accepted (aware, ISO 8601)."""
+    return datetime.fromisoformat(value)
+
+
+def _model[ModelT: DataclassInstance](
+    cls: type[ModelT], data: Mapping[str, Any], **converted: Any
+) -> ModelT:
+    """``cls`` from a checked payload: its fields by name (``converted`` ones as given).
+
+    Fields the payload leaves out (it may, where the protocol says so) keep their defaults.
+    """
+    values = {item.name: data[item.name] for item in fields(cls) if item.name in data}
+    return cls(**(values | converted))
+
+
+class _Checked(Protocol):
+    """A model with ``from_checked``."""
+
+    @classmethod
+    def from_checked(cls, data: dict[str, Any]) -> Self: ...
+
+
+def _optional[CheckedT: _Checked](
+    model: type[CheckedT], data: dict[str, Any] | None
+) -> CheckedT | None:
+    """``model`` from a checked payload that may be ``None``."""
+    return None if data is None else model.from_checked(data)
+
+
+# The models: ``from_dict`` checks a payload against the protocol; ``from_checked`` builds
+# one from a payload that passed that check (as the protocol's validators return it).
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,18 +199,10 @@ class Sunrise:
     alarm_id: str | None = None
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Self:
-        """Build from the protocol's ``sunrise`` object."""
-        alarm_id = data.get("alarm_id")
-        return cls(
-            started_at=_time(data, "started_at"),
-            ends_at=_time(data, "ends_at"),
-            duration=_number(data, "duration"),
-            start_brightness=_number(data, "start_brightness"),
-            target_brightness=_number(data, "target_brightness"),
-            progress=_number(data, "progress"),
-            curve=str(data["curve"]),
-            alarm_id=None if alarm_id is None else str(alarm_id),
+    def from_checked(cls, data: dict[str, Any]) -> Self:
+        """Build from a payload that passed the protocol check."""
+        return _model(
+            cls, data, started_at=_time(data["started_at"]), ends_at=_time(data["ends_at"])
         )
 
 
@@ -139,9 +214,9 @@ class Transition:
     ends_at: datetime
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Self:
-        """Build from the protocol's ``transition`` object."""
-        return cls(_number(data, "target_brightness"), _time(data, "ends_at"))
+    def from_checked(cls, data: dict[str, Any]) -> Self:
+        """Build from a payload that passed the protocol check."""
+        return _model(cls, data, ends_at=_time(data["ends_at"]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,9 +227,9 @@ class AlarmSunrise:
     wake_at: datetime
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Self:
-        """Build from an alarm's ``next_sunrise`` object."""
-        return cls(starts_at=_time(data, "starts_at"), wake_at=_time(data, "wake_at"))
+    def from_checked(cls, data: dict[str, Any]) -> Self:
+        """Build from a payload that passed the protocol check."""
+        return _model(cls, data, starts_at=_time(data["starts_at"]), wake_at=_time(data["wake_at"]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,13 +241,9 @@ class NextSunrise:
     wake_at: datetime
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Self:
-        """Build from the state's ``next_sunrise`` object."""
-        return cls(
-            alarm_id=str(data["alarm_id"]),
-            starts_at=_time(data, "starts_at"),
-            wake_at=_time(data, "wake_at"),
-        )
+    def from_checked(cls, data: dict[str, Any]) -> Self:
+        """Build from a payload that passed the protocol check."""
+        return _model(cls, data, starts_at=_time(data["starts_at"]), wake_at=_time(data["wake_at"]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,37 +268,18 @@ class Alarm:
 
     @classmethod
     def from_dict(cls, data: Any) -> Self:
-        """Build from an alarm payload; raise ``DaybreakError`` if it is malformed."""
-        try:
-            if not isinstance(data, dict):
-                raise TypeError("not an alarm object")
-            weekdays = data["weekdays"]
-            if not isinstance(weekdays, list) or not all(
-                isinstance(day, int) and not isinstance(day, bool) for day in weekdays
-            ):
-                raise TypeError("weekdays is not a list of numbers")
-            if not isinstance(data["enabled"], bool):
-                raise TypeError("enabled is not a bool")
-            upcoming = data.get("next_sunrise")
-            return cls(
-                id=str(data["id"]),
-                time=str(data["time"]),
-                weekdays=tuple(weekdays),
-                enabled=data["enabled"],
-                duration=_number(data, "duration"),
-                target_brightness=_number(data, "target_brightness"),
-                curve=str(data["curve"]),
-                skip_next=bool(data.get("skip_next", False)),
-                next_sunrise=None if upcoming is None else AlarmSunrise.from_dict(upcoming),
-            )
-        except (KeyError, TypeError, ValueError) as err:
-            raise DaybreakError(f"malformed alarm from the device: {err}") from err
+        """Build from an alarm payload; raise ``DaybreakProtocolError`` if it is invalid."""
+        return cls.from_checked(_checked("alarm", validate_alarm, data))
 
-
-def _alarms(data: Any) -> list[Alarm]:
-    if not isinstance(data, list):
-        raise DaybreakError("malformed alarm list from the device")
-    return [Alarm.from_dict(item) for item in data]
+    @classmethod
+    def from_checked(cls, data: dict[str, Any]) -> Self:
+        """Build from a payload that passed the protocol check."""
+        return _model(
+            cls,
+            data,
+            weekdays=tuple(data["weekdays"]),
+            next_sunrise=_optional(AlarmSunrise, data["next_sunrise"]),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,7 +288,9 @@ class DaybreakEvent:
 
     Or an alarm fired. ``type`` is the protocol's event name with ``_`` for ``.``
     (``sunrise_started``, ``sunrise_finished``, ``sunrise_cancelled``, ``alarm_fired``);
-    ``data`` is the rest of the payload (e.g. ``target_brightness``, ``wake_at``).
+    ``data`` holds the event's other documented fields (``target_brightness`` and
+    ``duration`` of a sunrise event, ``wake_at`` and ``sunrise`` of ``alarm_fired``),
+    never anything else the device put in.
     """
 
     type: str
@@ -246,19 +300,20 @@ class DaybreakEvent:
 
     @classmethod
     def from_dict(cls, event: str, data: Any) -> Self:
-        """Build from a pushed event; raise ``DaybreakError`` if it is malformed."""
-        try:
-            if not isinstance(data, dict):
-                raise TypeError("not an event object")
-            alarm_id = data.get("alarm_id")
-            return cls(
-                type=event.replace(".", "_"),
-                time=_time(data, "time"),
-                alarm_id=None if alarm_id is None else str(alarm_id),
-                data={k: v for k, v in data.items() if k not in ("time", "alarm_id")},
-            )
-        except (KeyError, TypeError, ValueError) as err:
-            raise DaybreakError(f"malformed {event} event from the device: {err}") from err
+        """Build from a pushed event; raise ``DaybreakProtocolError`` if it is invalid."""
+        return cls.from_checked(
+            event, _checked(f"{event} event", partial(validate_push, event), data)
+        )
+
+    @classmethod
+    def from_checked(cls, event: str, data: dict[str, Any]) -> Self:
+        """Build from a payload that passed the protocol check."""
+        return cls(
+            type=event.replace(".", "_"),
+            time=_time(data["time"]),
+            alarm_id=data["alarm_id"],
+            data={k: v for k, v in data.items() if k not in ("time", "alarm_id")},
+        )
 
 
 #: The types of :class:`DaybreakEvent`.
@@ -276,25 +331,24 @@ class DaybreakState:
     transition: Transition | None
     #: The next alarm sunrise to start; ``None`` also for devices without alarms.
     next_sunrise: NextSunrise | None = None
+    #: Why the device cannot save its state (protocol 3); ``None`` when it can.
+    storage_error: str | None = None
 
     @classmethod
     def from_dict(cls, data: Any) -> Self:
-        """Build from a ``state`` payload; raise ``DaybreakError`` if it is malformed."""
-        try:
-            if not isinstance(data, dict) or not isinstance(data["on"], bool):
-                raise TypeError("not a state object")
-            sunrise, transition = data.get("sunrise"), data.get("transition")
-            upcoming = data.get("next_sunrise")
-            return cls(
-                on=data["on"],
-                brightness=int(_number(data, "brightness")),
-                level=_number(data, "level"),
-                sunrise=None if sunrise is None else Sunrise.from_dict(sunrise),
-                transition=None if transition is None else Transition.from_dict(transition),
-                next_sunrise=None if upcoming is None else NextSunrise.from_dict(upcoming),
-            )
-        except (KeyError, TypeError, ValueError) as err:
-            raise DaybreakError(f"malformed state from the device: {err}") from err
+        """Build from a ``state`` payload; raise ``DaybreakProtocolError`` if it is invalid."""
+        return cls.from_checked(_checked("state", partial(validate_push, EVENT_STATE), data))
+
+    @classmethod
+    def from_checked(cls, data: dict[str, Any]) -> Self:
+        """Build from a payload that passed the protocol check."""
+        return _model(
+            cls,
+            data,
+            sunrise=_optional(Sunrise, data["sunrise"]),
+            transition=_optional(Transition, data["transition"]),
+            next_sunrise=_optional(NextSunrise, data["next_sunrise"]),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,22 +368,21 @@ class DeviceInfo:
 
     @classmethod
     def from_dict(cls, data: Any) -> Self:
-        """Build from an ``info`` payload; raise ``DaybreakError`` if it is malformed."""
-        try:
-            if not isinstance(data, dict):
-                raise TypeError("not an info object")
-            return cls(
-                device_id=str(data["device_id"]),
-                name=str(data["name"]),
-                model=str(data["model"]),
-                sw_version=str(data["sw_version"]),
-                protocol_version=int(data["protocol_version"]),
-                output=str(data.get("output", "")),
-                timezone=str(data["timezone"]) if data.get("timezone") else None,
-                uptime=None if data.get("uptime") is None else _number(data, "uptime"),
-            )
-        except (KeyError, TypeError, ValueError) as err:
-            raise DaybreakError(f"malformed info from the device: {err}") from err
+        """Build from an ``info`` payload; raise ``DaybreakProtocolError`` if it is invalid."""
+        return cls.from_checked(_checked("info", validate_info, data))
+
+    @classmethod
+    def from_checked(cls, data: dict[str, Any]) -> Self:
+        """Build from a payload that passed the protocol check."""
+        return _model(cls, data)
+
+
+@dataclass(frozen=True, slots=True)
+class DroppedMessages:
+    """Messages of one kind the client dropped: how many, and what was wrong with the last."""
+
+    count: int
+    last_error: str
 
 
 def _validated(event: str, payload: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -354,14 +407,55 @@ def _alarm_fields(**fields: Any) -> dict[str, Any]:
     return payload
 
 
+class _LibraryLogger(logging.LoggerAdapter[logging.Logger]):
+    """python-socketio's and python-engineio's log lines, as debug lines of ``logger``.
+
+    Their warnings and errors are about things that are expected with a device on a
+    network: it hangs or goes away ("packet queue is empty, aborting"), an ack comes
+    after its command timed out ("Unknown callback received"). The client reports what
+    matters itself, once; only a record with a traceback keeps its level. Values are cut
+    to :data:`EXCERPT_LENGTH` characters (the libraries log whole packets).
+    """
+
+    def log(self, level: int, msg: object, *args: object, **kwargs: Any) -> None:
+        """Log at debug level (a record with a traceback at its own level)."""
+        if not kwargs.get("exc_info"):
+            level = logging.DEBUG
+        if self.logger.isEnabledFor(level):
+            self.logger.log(level, str(msg), *(_excerpt(arg) for arg in args), **kwargs)
+
+
+class _SocketIOClient(socketio.AsyncClient):  # type: ignore[misc]
+    """python-socketio's client, which hands a message it cannot handle to ``on_error``.
+
+    python-socketio handles each message in a task of its own and leaves an exception
+    there unhandled (a packet that is not valid JSON, an integer too long to parse): it
+    would surface as "Task exception was never retrieved", once per message.
+    """
+
+    def __init__(self, on_error: Callable[[Exception], None], **options: Any) -> None:
+        super().__init__(**options)
+        self._on_error = on_error
+
+    async def _handle_eio_message(self, data: Any) -> None:
+        try:
+            await super()._handle_eio_message(data)
+        except Exception as err:  # noqa: BLE001 - reported by the DaybreakClient
+            self._on_error(err)
+
+
+_SOCKETIO_LOGGER = _LibraryLogger(logging.getLogger(f"{__name__}.socketio"))
+_ENGINEIO_LOGGER = _LibraryLogger(logging.getLogger(f"{__name__}.engineio"))
+
+
 class DaybreakClient:
     """A connection to one Daybreak device over Socket.IO (WebSocket transport).
 
     :meth:`connect` opens the connection and reads the device info and state;
-    :meth:`run` then keeps it up until :meth:`close`, reconnecting with exponential
-    backoff (and raising :class:`DaybreakAuthenticationError` if the device stops
-    accepting the token). Pushed ``state`` events update :attr:`state` and call the
-    ``on_state`` callbacks, pushed ``alarms`` update :attr:`alarms` and call the
+    :meth:`run` then keeps it up until :meth:`close`, reconnecting with growing,
+    jittered backoff (and raising :class:`DaybreakAuthenticationError` if the device
+    stops accepting the token). Pushed ``state`` events update :attr:`state` and call
+    the ``on_state`` callbacks, pushed ``alarms`` update :attr:`alarms` and call the
     ``on_alarms`` callbacks, one-off events call the ``on_event`` callbacks, and
     connection changes call the ``on_connection`` callbacks.
     """
@@ -373,29 +467,40 @@ class DaybreakClient:
         token: str,
         *,
         session: aiohttp.ClientSession | None = None,
-        request_timeout: float = 10.0,
-        reconnect_min: float = 1.0,
-        reconnect_max: float = 60.0,
+        request_timeout: float | None = None,
+        reconnect_min: float | None = None,
+        reconnect_max: float | None = None,
     ) -> None:
         """Prepare a client; nothing is opened until :meth:`connect`.
 
         ``session`` is the aiohttp session to use (Home Assistant passes its shared
-        one); without it python-socketio makes its own.
+        one); without it python-socketio makes its own. The timeouts default to
+        :data:`REQUEST_TIMEOUT`, :data:`RECONNECT_MIN` and :data:`RECONNECT_MAX`.
         """
         self.host = host
         self.port = port
         self._token = token
         self._session = session
-        self._timeout = request_timeout
-        self._reconnect_min = reconnect_min
-        self._reconnect_max = reconnect_max
-        self._sio: socketio.AsyncClient | None = None
+        self._timeout = REQUEST_TIMEOUT if request_timeout is None else request_timeout
+        self._reconnect_min = RECONNECT_MIN if reconnect_min is None else reconnect_min
+        self._reconnect_max = RECONNECT_MAX if reconnect_max is None else reconnect_max
+        self._sio: _SocketIOClient | None = None
         self._closing = False
+        self._closed = asyncio.Event()
         self._disconnected = asyncio.Event()
         self._refused: Any = None
+        self._last_heard = time.monotonic()
+        self._warned_version: int | None = None
+        self._arrivals = 0  # messages (pushes and acks) handled so far
+        self._state_arrival = self._alarms_arrival = 0  # which set the state, the alarms
+        self._dropped: dict[str, DroppedMessages] = {}
+        self._unreported: dict[str, int] = {}
+        self._reported_at: dict[str, float] = {}
         self.state: DaybreakState | None = None
         self.info: DeviceInfo | None = None
         self.alarms: list[Alarm] = []
+        #: The same alarms by id (read-only; made once per change, not per read).
+        self.alarms_by_id: Mapping[str, Alarm] = MappingProxyType({})
         #: When the device server started (from its uptime), ``None`` until known.
         self.started_at: datetime | None = None
         self._state_callbacks: list[Callable[[DaybreakState], None]] = []
@@ -420,6 +525,11 @@ class DaybreakClient:
     def connected(self) -> bool:
         """Whether the Socket.IO connection is up."""
         return self._sio is not None and self._sio.connected
+
+    @property
+    def dropped(self) -> dict[str, DroppedMessages]:
+        """The messages dropped so far, by kind (a push's event, ``… answer``, ``message``)."""
+        return dict(self._dropped)
 
     # -- callbacks ----------------------------------------------------------------
 
@@ -448,23 +558,35 @@ class DaybreakClient:
     async def connect(self) -> DeviceInfo:
         """Connect, authenticate and read the device info and state.
 
-        Raises :class:`DaybreakAuthenticationError` for a refused token and
-        :class:`DaybreakConnectionError` when the device cannot be reached.
+        Raises :class:`DaybreakAuthenticationError` for a refused token,
+        :class:`DaybreakConnectionError` when the device cannot be reached and
+        :class:`DaybreakProtocolError` when its answers are invalid.
         """
         await self._drop_connection()
         self._refused = None
         self._disconnected.clear()
-        options: dict[str, Any] = {"reconnection": False, "handle_sigint": False}
+        options: dict[str, Any] = {
+            "reconnection": False,
+            "handle_sigint": False,
+            "logger": _SOCKETIO_LOGGER,
+            "engineio_logger": _ENGINEIO_LOGGER,
+        }
         if self._session is not None:
             options["http_session"] = self._session
-        sio = socketio.AsyncClient(**options)
+        sio = _SocketIOClient(self._on_undecodable, **options)
+
+        async def on_disconnect(reason: Any = None) -> None:
+            _LOGGER.debug("Disconnected from %s (%s)", self.url, _excerpt(reason))
+            if sio is self._sio:  # not a connection dropped already
+                self._disconnected.set()
+
         sio.on("connect_error", self._on_connect_error)
-        sio.on("disconnect", self._on_disconnect)
-        sio.on(EVENT_STATE, self._on_state)
-        sio.on(EVENT_HEARTBEAT, self._on_heartbeat)
-        sio.on(EVENT_ALARMS, self._on_alarms)
+        sio.on("disconnect", on_disconnect)
+        sio.on(EVENT_STATE, self._push_handler(EVENT_STATE, self._handle_state))
+        sio.on(EVENT_HEARTBEAT, self._push_handler(EVENT_HEARTBEAT, self._handle_heartbeat))
+        sio.on(EVENT_ALARMS, self._push_handler(EVENT_ALARMS, self._handle_alarms))
         for event in DEVICE_EVENTS:
-            sio.on(event, self._event_handler(event))
+            sio.on(event, self._push_handler(event, partial(self._handle_event, event)))
         self._sio = sio
         try:
             # wait_timeout does not cover the WebSocket handshake: a hung device (its
@@ -480,24 +602,23 @@ class DaybreakClient:
             if self._sio is sio:
                 self._sio = None
             await self._disconnect(sio)
-            if isinstance(self._refused, dict) and (
-                (self._refused.get("data") or {}).get("code") == "unauthorized"
-            ):
+            if self._token_refused():
                 raise DaybreakAuthenticationError("the device refused the token") from err
             raise DaybreakConnectionError(f"cannot connect to {self.url}: {err}") from err
         if self._sio is not sio:  # close() ran while we were connecting
             await self._disconnect(sio)
             raise DaybreakConnectionError("the client was closed while connecting")
         try:
-            info = self._set_info((await self._call(EVENT_GET_INFO)).get("info"))
-            self._set_state(
-                DaybreakState.from_dict((await self._call(EVENT_GET_STATE)).get("state"))
-            )
-            self._set_alarms(_alarms((await self._call(EVENT_LIST_ALARMS)).get("alarms")))
+            info = self._set_info((await self._request(EVENT_GET_INFO))[0]["info"])
+            ack, arrival = await self._request(EVENT_GET_STATE)
+            self._set_state(ack["state"], arrival)
+            ack, arrival = await self._request(EVENT_LIST_ALARMS)
+            self._set_alarms(ack["alarms"], arrival)
         except BaseException:
             await self._drop_connection()
             raise
-        if info.protocol_version != PROTOCOL_VERSION:
+        if info.protocol_version not in (PROTOCOL_VERSION, self._warned_version):
+            self._warned_version = info.protocol_version
             _LOGGER.warning(
                 "Device %s speaks protocol %d, this client %d",
                 info.device_id,
@@ -510,10 +631,17 @@ class DaybreakClient:
         """Keep the connection up until :meth:`close`, reconnecting with backoff.
 
         Call after a successful :meth:`connect`. Returns after :meth:`close`; raises
-        :class:`DaybreakAuthenticationError` if a reconnect is refused.
+        :class:`DaybreakAuthenticationError` if a reconnect is refused. Nothing else
+        ends it: an unexpected error is logged (with its traceback, at most once a
+        minute) and the connection tried again.
+
+        The wait between attempts doubles (±20 %) from ``reconnect_min`` up to
+        ``reconnect_max``, and starts over only once a connection has stayed up for
+        :data:`HEALTHY_AFTER` seconds.
         """
         delay = self._reconnect_min
-        while not self._closing:
+        connected_at = time.monotonic()
+        while not self._was_closed():
             if not self.connected:
                 try:
                     await self.connect()
@@ -521,34 +649,35 @@ class DaybreakClient:
                     raise
                 except DaybreakError as err:  # unreachable, or a bad answer: try again
                     _LOGGER.debug(
-                        "Reconnect to %s failed (%s); next try in %.0f s", self.url, err, delay
+                        "Reconnect to %s failed (%s); next try in %.2g s", self.url, err, delay
                     )
-                    # Wait for the next try, or until close() sets the event.
-                    self._disconnected.clear()
-                    with contextlib.suppress(TimeoutError):
-                        async with asyncio.timeout(delay * random.uniform(0.8, 1.2)):  # noqa: S311
-                            await self._disconnected.wait()
-                    delay = min(delay * 2, self._reconnect_max)
+                    delay = await self._back_off(delay)
+                    continue
+                except Exception as err:  # noqa: BLE001 - a bug here must not end the listener
+                    self._report("reconnect", "unexpected error", error=err)
+                    delay = await self._back_off(delay)
                     continue
                 if self._was_closed():  # close() was called while we were connecting
                     await self._drop_connection()
                     return
-                delay = self._reconnect_min
+                connected_at = time.monotonic()
                 self._notify_connection(True)
-            await self._disconnected.wait()
-            if not self._closing:
-                self._disconnected.clear()  # close() sets it again, ending the wait below
-                self._notify_connection(False)
-                # Back off before the first try too: a device that is stopping drops its
-                # clients while it still accepts connections, so reconnecting at once
-                # reaches it just before it goes away (lost, back, lost again).
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(delay * random.uniform(0.8, 1.2)):  # noqa: S311
-                        await self._disconnected.wait()
+            await self._follow()
+            if self._was_closed():
+                return
+            self._disconnected.clear()
+            self._notify_connection(False)
+            if time.monotonic() - connected_at >= HEALTHY_AFTER:
+                delay = self._reconnect_min
+            # Back off before the first try too: a device that is stopping drops its
+            # clients while it still accepts connections, so reconnecting at once
+            # reaches it just before it goes away (lost, back, lost again).
+            delay = await self._back_off(delay)
 
     async def close(self) -> None:
         """Close the connection and make :meth:`run` return."""
         self._closing = True
+        self._closed.set()
         await self._drop_connection()
         self._disconnected.set()
 
@@ -570,20 +699,19 @@ class DaybreakClient:
 
     async def get_state(self) -> DaybreakState:
         """Read the state from the device."""
-        return self._set_state(
-            DaybreakState.from_dict((await self._call(EVENT_GET_STATE)).get("state"))
-        )
+        ack, arrival = await self._request(EVENT_GET_STATE)
+        return self._set_state(ack["state"], arrival)
 
     async def get_info(self) -> DeviceInfo:
         """Read the device info."""
-        return self._set_info((await self._call(EVENT_GET_INFO)).get("info"))
+        return self._set_info((await self._request(EVENT_GET_INFO))[0]["info"])
 
     async def ping(self) -> float:
         """Measure the round-trip time of a request (``info.get``), in seconds."""
         start = perf_counter()
-        ack = await self._call(EVENT_GET_INFO)
+        ack, _ = await self._request(EVENT_GET_INFO)
         elapsed = perf_counter() - start
-        self._set_info(ack.get("info"))
+        self._set_info(ack["info"])
         return elapsed
 
     async def set_light(
@@ -693,48 +821,91 @@ class DaybreakClient:
 
     async def _alarm_ack(self, event: str, payload: dict[str, Any] | None) -> dict[str, Any]:
         """Send an alarm command; update the state and alarms from the ack and return it."""
-        ack = await self._call(event, _validated(event, payload))
-        alarms = _alarms(ack.get("alarms"))
-        self._set_state(DaybreakState.from_dict(ack.get("state")))
-        self._set_alarms(alarms)
+        ack, arrival = await self._request(event, _validated(event, payload))
+        self._set_state(ack["state"], arrival)
+        self._set_alarms(ack["alarms"], arrival)
         return ack
 
     async def _command(self, event: str, payload: dict[str, Any] | None) -> DaybreakState:
         payload = _validated(event, payload)
-        return self._set_state(
-            DaybreakState.from_dict((await self._call(event, payload)).get("state"))
-        )
+        ack, arrival = await self._request(event, payload)
+        return self._set_state(ack["state"], arrival)
 
-    async def _call(self, event: str, payload: Any = None) -> dict[str, Any]:
+    async def _request(self, event: str, payload: Any = None) -> tuple[dict[str, Any], int]:
+        """Send ``event``; return its ack once checked, and when it arrived (see ``_arrived``).
+
+        Raise the device's refusal.
+        """
         sio = self._sio
         if sio is None or not sio.connected:
             raise DaybreakConnectionError("not connected to the device")
         try:
-            ack = await sio.call(event, payload, timeout=self._timeout)
-        except socketio.exceptions.TimeoutError as err:
-            raise DaybreakConnectionError(f"{event}: no answer from the device") from err
+            ack, arrival = await self._call(sio, event, payload)
         except (socketio.exceptions.SocketIOError, OSError) as err:
             raise DaybreakConnectionError(f"{event}: {err}") from err
-        if not isinstance(ack, dict) or not isinstance(ack.get("ok"), bool):
-            raise DaybreakError(f"{event}: malformed answer from the device")
-        if not ack["ok"]:
-            error = ack.get("error")
-            if not isinstance(error, dict):
-                error = {}
-            code, message = str(error.get("code", "unknown")), str(error.get("message", ""))
+        self._heard()
+        try:
+            checked = validate_ack(event, ack)
+        except ProtocolError as err:
+            kind = f"{event} answer"
+            self._report(kind, err.message)
+            raise DaybreakProtocolError(
+                f"invalid answer to {event} from the device: {err.message}"
+            ) from None
+        if not checked["ok"]:
+            code, message = checked["error"]["code"], checked["error"]["message"]
             if code == "unauthorized":
                 raise DaybreakAuthenticationError(message)
             raise DaybreakCommandError(code, message)
-        return ack
+        return checked, arrival
 
-    def _set_state(self, state: DaybreakState) -> DaybreakState:
+    async def _call(self, sio: _SocketIOClient, event: str, payload: Any) -> tuple[Any, int]:
+        """Send ``event``; wait for its ack, at most the request timeout.
+
+        Returns the ack and when it arrived among the device's messages: an ack is
+        handled in the order it came, but the command's caller resumes later, after
+        pushes that came after it. It ends too when the connection is lost or closed
+        (python-socketio's ``call`` waits for its timeout even then).
+        """
+        answer: asyncio.Future[tuple[Any, int]] = asyncio.get_running_loop().create_future()
+
+        def on_ack(*data: Any) -> None:
+            if not answer.done():
+                answer.set_result((data[0] if len(data) == 1 else list(data), self._arrived()))
+
+        await sio.emit(event, payload, callback=on_ack)
+        lost = asyncio.ensure_future(self._disconnected.wait())
+        try:
+            done, _ = await asyncio.wait(
+                (answer, lost), timeout=self._timeout, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            lost.cancel()
+        if answer in done:
+            return answer.result()
+        answer.cancel()
+        if lost in done:
+            raise DaybreakConnectionError(f"the connection was lost before the answer to {event}")
+        raise DaybreakTimeoutError(f"the device did not answer {event} within {self._timeout:g} s")
+
+    def _arrived(self) -> int:
+        """Number a message from the device, as it is handled (in the order they came)."""
+        self._arrivals += 1
+        return self._arrivals
+
+    def _set_state(self, data: dict[str, Any], arrival: int) -> DaybreakState:
+        """Take the state that arrived as message ``arrival``, unless a newer one came."""
+        state = DaybreakState.from_checked(data)
+        if arrival < self._state_arrival:
+            return state  # a push that came after it was applied already
+        self._state_arrival = arrival
         self.state = state
         for callback in list(self._state_callbacks):
             callback(state)
         return state
 
-    def _set_info(self, data: Any) -> DeviceInfo:
-        info = DeviceInfo.from_dict(data)
+    def _set_info(self, data: dict[str, Any]) -> DeviceInfo:
+        info = DeviceInfo.from_checked(data)
         self.info = info
         if info.uptime is not None:
             self._set_uptime(info.uptime)
@@ -743,12 +914,17 @@ class DaybreakClient:
     def _set_uptime(self, uptime: float) -> None:
         self.started_at = datetime.now(UTC) - timedelta(seconds=uptime)
 
-    def _set_alarms(self, alarms: list[Alarm]) -> None:
-        if alarms == self.alarms:
-            return
+    def _set_alarms(self, data: list[dict[str, Any]], arrival: int) -> list[Alarm]:
+        """Take the alarms that arrived as message ``arrival``, unless newer ones came."""
+        alarms = [Alarm.from_checked(item) for item in data]
+        if arrival < self._alarms_arrival or alarms == self.alarms:
+            return alarms
+        self._alarms_arrival = arrival
         self.alarms = alarms
+        self.alarms_by_id = MappingProxyType({alarm.id: alarm for alarm in alarms})
         for callback in list(self._alarms_callbacks):
             callback(alarms)
+        return alarms
 
     def _notify_connection(self, connected: bool) -> None:
         for callback in list(self._connection_callbacks):
@@ -757,6 +933,118 @@ class DaybreakClient:
     def _was_closed(self) -> bool:
         """Whether :meth:`close` was called (a method, so type checkers re-read it after awaits)."""
         return self._closing
+
+    async def _back_off(self, delay: float) -> float:
+        """Wait about ``delay`` seconds (or until :meth:`close`); return the next delay."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(delay * random.uniform(0.8, 1.2)):  # noqa: S311
+                await self._closed.wait()
+        return min(delay * 2, self._reconnect_max)
+
+    async def _follow(self) -> None:
+        """Return once the connection is lost or closed.
+
+        A device silent for :data:`SILENCE_LIMIT` seconds is asked for its state; if it
+        does not answer, the connection is dropped.
+        """
+        while not self._disconnected.is_set():
+            remaining = self._last_heard + SILENCE_LIMIT - time.monotonic()
+            if remaining > 0:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(remaining):
+                        await self._disconnected.wait()
+                continue
+            try:
+                await self.get_state()
+            except DaybreakConnectionError as err:  # no answer (or no connection)
+                if not self._disconnected.is_set():
+                    _LOGGER.debug("%s went silent (%s); reconnecting", self.url, err)
+                    await self._drop_connection()
+                    self._disconnected.set()
+            except DaybreakError:
+                pass  # it answered, if not well: it is there
+
+    def _heard(self) -> None:
+        self._last_heard = time.monotonic()
+
+    def _report(self, kind: str, reason: str, *, error: BaseException | None = None) -> None:
+        """Count a dropped message (or a failure: ``error``) and log it, rate-limited.
+
+        One line at most per ``kind`` in :data:`REPORT_INTERVAL` seconds, with the
+        number dropped since the last line; a failure's line has its traceback.
+        """
+        reason = _excerpt(reason)
+        before = self._dropped.get(kind)
+        self._dropped[kind] = DroppedMessages((before.count if before else 0) + 1, reason)
+        unreported = self._unreported.get(kind, 0) + 1
+        now = time.monotonic()
+        reported_at = self._reported_at.get(kind)
+        if reported_at is not None and now - reported_at < REPORT_INTERVAL:
+            self._unreported[kind] = unreported
+            return
+        self._unreported[kind] = 0
+        self._reported_at[kind] = now
+        if error is not None:
+            _LOGGER.error(
+                "Error handling %s from %s (%d since the last report)",
+                kind,
+                self.url,
+                unreported,
+                exc_info=error,
+            )
+        else:
+            _LOGGER.warning(
+                "Ignored %d invalid %s message(s) from %s since the last report; the last: %s",
+                unreported,
+                kind,
+                self.url,
+                reason,
+            )
+
+    def _push_handler(
+        self, event: str, handle: Callable[[dict[str, Any], int], None]
+    ) -> Callable[..., Awaitable[None]]:
+        """A handler for the pushed ``event``: check the payload, then ``handle`` it.
+
+        ``handle`` gets the payload and its arrival number (see :meth:`_arrived`).
+        """
+
+        async def handler(*args: Any) -> None:
+            self._heard()
+            arrival = self._arrived()
+            try:
+                if len(args) != 1:
+                    raise ProtocolError("invalid_payload", f"{len(args)} payloads instead of one")
+                handle(validate_push(event, args[0]), arrival)
+            except ProtocolError as err:
+                self._report(event, err.message)
+            except Exception as err:  # noqa: BLE001 - one bad push must not end the listener
+                self._report(event, "error handling it", error=err)
+
+        return handler
+
+    def _handle_state(self, data: dict[str, Any], arrival: int) -> None:
+        self._set_state(data, arrival)
+
+    def _handle_heartbeat(self, data: dict[str, Any], _arrival: int) -> None:
+        self._set_uptime(data["uptime"])
+
+    def _handle_alarms(self, data: dict[str, Any], arrival: int) -> None:
+        self._set_alarms(data["alarms"], arrival)
+
+    def _handle_event(self, event: str, data: dict[str, Any], _arrival: int) -> None:
+        parsed = DaybreakEvent.from_checked(event, data)
+        for callback in list(self._event_callbacks):
+            callback(parsed)
+
+    def _on_undecodable(self, err: Exception) -> None:
+        self._heard()
+        self._report("message", f"cannot decode it: {err}")
+
+    def _token_refused(self) -> bool:
+        """Whether the last ``connect_error`` was the device refusing the token."""
+        data = self._refused.get("data") if isinstance(self._refused, dict) else None
+        return isinstance(data, dict) and data.get("code") == "unauthorized"
 
     async def _drop_connection(self) -> None:
         sio, self._sio = self._sio, None
@@ -780,42 +1068,3 @@ class DaybreakClient:
 
     async def _on_connect_error(self, data: Any = None) -> None:
         self._refused = data
-
-    async def _on_disconnect(self, reason: Any = None) -> None:
-        _LOGGER.debug("Disconnected from %s (%s)", self.url, reason)
-        self._disconnected.set()
-
-    async def _on_state(self, data: Any) -> None:
-        try:
-            state = DaybreakState.from_dict(data)
-        except DaybreakError:
-            _LOGGER.warning("Ignoring a malformed state from %s: %r", self.url, data)
-            return
-        self._set_state(state)
-
-    async def _on_heartbeat(self, data: Any) -> None:
-        uptime = data.get("uptime") if isinstance(data, dict) else None
-        if isinstance(uptime, int | float) and not isinstance(uptime, bool):
-            self._set_uptime(float(uptime))
-
-    async def _on_alarms(self, data: Any) -> None:
-        try:
-            alarms = _alarms(data.get("alarms") if isinstance(data, dict) else None)
-        except DaybreakError:
-            _LOGGER.warning("Ignoring a malformed alarm list from %s: %.200r", self.url, data)
-            return
-        self._set_alarms(alarms)
-
-    def _event_handler(self, event: str) -> Callable[[Any], Awaitable[None]]:
-        async def handler(data: Any = None) -> None:
-            try:
-                parsed = DaybreakEvent.from_dict(event, data)
-            except DaybreakError:
-                _LOGGER.warning(
-                    "Ignoring a malformed %s event from %s: %.200r", event, self.url, data
-                )
-                return
-            for callback in list(self._event_callbacks):
-                callback(parsed)
-
-        return handler

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 
 from homeassistant.config_entries import ConfigEntry
@@ -29,7 +29,7 @@ from .const import (
     LOGGER,
     REQUIRED_PROTOCOL_VERSION,
 )
-from .protocol import Curve
+from .protocol import PROTOCOL_VERSION, Curve
 
 type DaybreakConfigEntry = ConfigEntry[DaybreakCoordinator]
 
@@ -37,6 +37,16 @@ type DaybreakConfigEntry = ConfigEntry[DaybreakCoordinator]
 def outdated_protocol_issue_id(entry: ConfigEntry) -> str:
     """The id of the entry's repair issue about an outdated device."""
     return f"outdated_protocol_{entry.entry_id}"
+
+
+def newer_protocol_issue_id(entry: ConfigEntry) -> str:
+    """The id of the entry's repair issue about a device newer than the integration."""
+    return f"newer_protocol_{entry.entry_id}"
+
+
+def storage_fault_issue_id(entry: ConfigEntry) -> str:
+    """The id of the entry's repair issue about a device that cannot save its state."""
+    return f"storage_fault_{entry.entry_id}"
 
 
 @contextmanager
@@ -90,11 +100,13 @@ class DaybreakCoordinator(DataUpdateCoordinator[DaybreakState]):
         # Whether the client's connection is complete (handshake done): a reconnect's
         # pushes before that must not make the entities available.
         self._connected = False
+        # The storage fault the repair issue shows (None: no issue).
+        self._storage_error: str | None = None
 
     @property
-    def alarms(self) -> dict[str, Alarm]:
-        """The device's alarms by id, oldest first."""
-        return {alarm.id: alarm for alarm in self.client.alarms}
+    def alarms(self) -> Mapping[str, Alarm]:
+        """The device's alarms by id, oldest first (kept by the client, not made per read)."""
+        return self.client.alarms_by_id
 
     @property
     def sunrise_minutes(self) -> int:
@@ -138,7 +150,9 @@ class DaybreakCoordinator(DataUpdateCoordinator[DaybreakState]):
     async def _async_update_data(self) -> DaybreakState:
         """Read the state from the device (first refresh and explicit refreshes)."""
         with _translate_client_errors():
-            return await self.client.get_state()
+            state = await self.client.get_state()
+        self._check_storage(state)
+        return state
 
     async def async_listen(self) -> None:
         """Follow the device until unload: pushed states, disconnects and reconnects."""
@@ -177,6 +191,7 @@ class DaybreakCoordinator(DataUpdateCoordinator[DaybreakState]):
         # While reconnecting, _handle_connection(True) brings the state once connected.
         if self._connected:
             self.async_set_updated_data(state)
+            self._check_storage(state)
 
     @callback
     def _handle_alarms(self, _alarms: list[Alarm]) -> None:
@@ -190,25 +205,75 @@ class DaybreakCoordinator(DataUpdateCoordinator[DaybreakState]):
 
     @callback
     def _check_protocol_version(self) -> None:
-        """Raise a repair issue while the device speaks an older protocol than needed."""
-        issue_id = outdated_protocol_issue_id(self.config_entry)
-        if self.info.protocol_version >= REQUIRED_PROTOCOL_VERSION:
-            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+        """Raise a repair issue while the device's protocol is older than needed or newer.
+
+        Older: update the device. Newer than this integration knows: update the
+        integration.
+        """
+        version = self.info.protocol_version
+        placeholders = {
+            "name": self.config_entry.title,
+            "version": str(version),
+            "sw_version": self.info.sw_version,
+        }
+        for issue_id, raise_it, key, extra, anchor in (
+            (
+                outdated_protocol_issue_id(self.config_entry),
+                version < REQUIRED_PROTOCOL_VERSION,
+                "outdated_protocol",
+                {"required": str(REQUIRED_PROTOCOL_VERSION)},
+                "updating-the-device",
+            ),
+            (
+                newer_protocol_issue_id(self.config_entry),
+                version > PROTOCOL_VERSION,
+                "newer_protocol",
+                {"supported": str(PROTOCOL_VERSION)},
+                "updating-the-integration",
+            ),
+        ):
+            if not raise_it:
+                ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+                continue
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                issue_id,
+                is_fixable=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key=key,
+                translation_placeholders=placeholders | extra,
+                learn_more_url=f"https://github.com/daybreak-light/daybreak#{anchor}",
+            )
+
+    @callback
+    def _check_storage(self, state: DaybreakState) -> None:
+        """Raise a repair issue while the device says it cannot save its state."""
+        issue_id = storage_fault_issue_id(self.config_entry)
+        if state.storage_error is None:
+            if self._storage_error is not None:
+                LOGGER.info("%s saves its state again", self.config_entry.title)
+                ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            self._storage_error = None
             return
+        if state.storage_error == self._storage_error:
+            return
+        self._storage_error = state.storage_error
         ir.async_create_issue(
             self.hass,
             DOMAIN,
             issue_id,
             is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key="outdated_protocol",
+            severity=ir.IssueSeverity.ERROR,
+            translation_key="storage_fault",
             translation_placeholders={
                 "name": self.config_entry.title,
-                "version": str(self.info.protocol_version),
-                "required": str(REQUIRED_PROTOCOL_VERSION),
-                "sw_version": self.info.sw_version,
+                "error": state.storage_error,
             },
-            learn_more_url="https://github.com/daybreak-light/daybreak#updating-the-device",
+            learn_more_url=(
+                "https://github.com/daybreak-light/daybreak/blob/main/docs/protocol.md"
+                "#consistency-what-an-ack-and-a-push-mean"
+            ),
         )
 
     @callback
@@ -221,6 +286,7 @@ class DaybreakCoordinator(DataUpdateCoordinator[DaybreakState]):
                 self._check_protocol_version()
             if self.client.state is not None:
                 self.async_set_updated_data(self.client.state)
+                self._check_storage(self.client.state)
             return
         LOGGER.info("Lost the connection to %s; reconnecting", self.config_entry.title)
         self.last_update_success = False

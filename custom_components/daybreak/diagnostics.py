@@ -17,7 +17,7 @@ TO_REDACT = {CONF_TOKEN}
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: DaybreakConfigEntry
 ) -> dict[str, Any]:
-    """Return the entry (token redacted), the device info, the last state and the alarms."""
+    """Return the entry (token redacted), device info, state, alarms and dropped messages."""
     coordinator = entry.runtime_data
     client = coordinator.client
     return {
@@ -30,4 +30,6 @@ async def async_get_config_entry_diagnostics(
         "uptime": client.uptime,
         "state": asdict(coordinator.data) if coordinator.data is not None else None,
         "alarms": [asdict(alarm) for alarm in client.alarms],
+        # Messages from the device that failed the protocol's schemas, by kind.
+        "dropped_messages": {kind: asdict(dropped) for kind, dropped in client.dropped.items()},
     }

@@ -7,7 +7,13 @@ from typing import Any, Concatenate
 
 from homeassistant.exceptions import HomeAssistantError
 
-from .client import DaybreakAuthenticationError, DaybreakCommandError, DaybreakConnectionError
+from .client import (
+    DaybreakAuthenticationError,
+    DaybreakCommandError,
+    DaybreakConnectionError,
+    DaybreakError,
+    DaybreakTimeoutError,
+)
 from .const import DOMAIN
 from .entity import DaybreakEntity
 
@@ -17,21 +23,27 @@ def daybreak_exception_handler[DaybreakEntityT: DaybreakEntity, **P, R](
 ) -> Callable[Concatenate[DaybreakEntityT, P], Coroutine[Any, Any, R]]:
     """Turn client errors into translated ``HomeAssistantError``s.
 
-    A connection error also marks the entities unavailable until the device is back.
+    Availability is left alone: it follows the connection (the client notices a device
+    that stops answering), not one command that went unanswered.
     """
 
     # ``self`` positional-only: a method taking ``**kwargs`` could otherwise get a
     # keyword named "self" as well (mypy rejects the ParamSpec match without it).
     async def handler(self: DaybreakEntityT, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        name = {"name": self.coordinator.config_entry.title}
         try:
             return await func(self, *args, **kwargs)
+        except DaybreakTimeoutError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="timeout",
+                translation_placeholders=name,
+            ) from err
         except DaybreakConnectionError as err:
-            self.coordinator.last_update_success = False
-            self.coordinator.async_update_listeners()
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
                 translation_key="communication_error",
-                translation_placeholders={"error": str(err)},
+                translation_placeholders=name,
             ) from err
         except DaybreakAuthenticationError as err:
             self.coordinator.config_entry.async_start_reauth(self.hass)
@@ -39,10 +51,22 @@ def daybreak_exception_handler[DaybreakEntityT: DaybreakEntity, **P, R](
                 translation_domain=DOMAIN, translation_key="invalid_auth"
             ) from err
         except DaybreakCommandError as err:
+            if err.code == "storage_error":  # carried out, but the device cannot save it
+                raise HomeAssistantError(
+                    translation_domain=DOMAIN,
+                    translation_key="not_saved",
+                    translation_placeholders={**name, "message": err.message},
+                ) from err
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
                 translation_key="command_refused",
                 translation_placeholders={"code": err.code, "message": err.message},
+            ) from err
+        except DaybreakError as err:  # an invalid answer (logged by the client)
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="invalid_answer",
+                translation_placeholders=name,
             ) from err
 
     return handler

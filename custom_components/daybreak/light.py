@@ -13,7 +13,7 @@ from homeassistant.components.light import (
 )
 from homeassistant.components.light.const import ColorMode, LightEntityFeature
 from homeassistant.core import HomeAssistant, ServiceResponse
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import DOMAIN, EFFECT_SUNRISE, WEEKDAY_NAMES
@@ -29,7 +29,9 @@ from .protocol import (
     Curve,
 )
 
-PARALLEL_UPDATES = 1
+# Commands go out at once: the device handles them in order, and each times out on its
+# own (one unanswered command must not hold the others back).
+PARALLEL_UPDATES = 0
 
 
 async def async_setup_entry(
@@ -165,7 +167,14 @@ class DaybreakLight(DaybreakEntity, LightEntity):
                 curve=curve,
                 enabled=enabled,
             )
-            alarm = next(alarm for alarm in alarms if alarm.id == alarm_id)
+            updated = next((alarm for alarm in alarms if alarm.id == alarm_id), None)
+            if updated is None:  # the device's answer lacks the alarm it was asked about
+                raise HomeAssistantError(
+                    translation_domain=DOMAIN,
+                    translation_key="invalid_answer",
+                    translation_placeholders={"name": coordinator.config_entry.title},
+                )
+            alarm = updated
         else:
             if wake is None:
                 raise ServiceValidationError(

@@ -19,22 +19,31 @@ import json
 import math
 import re
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any, Final, Literal, NotRequired, TypeAlias, TypedDict
 
 import voluptuous as vol
 from voluptuous.humanize import humanize_error
 
 __all__ = [
+    "ACK_FIELDS",
+    "ALARMS_SCHEMA",
     "ALARM_DURATION_MAX",
     "ALARM_DURATION_MIN",
+    "ALARM_DURATION_REPORTED_MAX",
+    "ALARM_FIRED_SCHEMA",
     "ALARM_ID_MAX_LENGTH",
     "ALARM_ID_PATTERN",
+    "ALARM_SCHEMA",
     "BRIGHTNESS_MAX",
     "BRIGHTNESS_MIN",
     "COMMANDS",
     "CURVES",
     "DEFAULT_SUNRISE_DURATION",
     "DEVICE_EVENTS",
+    "DEVICE_ID_MAX_LENGTH",
+    "ERROR_CODE_MAX_LENGTH",
+    "ERROR_MESSAGE_MAX_LENGTH",
     "EVENT_ALARMS",
     "EVENT_ALARM_FIRED",
     "EVENT_CREATE_ALARM",
@@ -53,12 +62,23 @@ __all__ = [
     "EVENT_SUNRISE_FINISHED",
     "EVENT_SUNRISE_STARTED",
     "EVENT_UPDATE_ALARM",
+    "HEARTBEAT_SCHEMA",
+    "INFO_SCHEMA",
+    "INFO_TEXT_MAX_LENGTH",
     "MAX_ALARMS",
     "MAX_PAYLOAD_BYTES",
     "PROTOCOL_VERSION",
+    "PROTOCOL_VERSION_MAX",
+    "PUSHES",
+    "STATE_SCHEMA",
     "SUNRISE_DURATION_MAX",
     "SUNRISE_DURATION_MIN",
+    "SUNRISE_EVENT_SCHEMA",
+    "TIMESTAMP_MAX_LENGTH",
+    "TIMESTAMP_YEAR_MAX",
+    "TIMESTAMP_YEAR_MIN",
     "TRANSITION_MAX",
+    "UPTIME_MAX",
     "WEEKDAYS",
     "Ack",
     "AlarmFiredPayload",
@@ -84,7 +104,11 @@ __all__ = [
     "UpdateAlarmCommand",
     "apply_curve",
     "error_ack",
+    "validate_ack",
+    "validate_alarm",
     "validate_command",
+    "validate_info",
+    "validate_push",
 ]
 
 #: Bumped on every change a client may depend on; clients compare it with what they need.
@@ -145,6 +169,10 @@ DEFAULT_SUNRISE_DURATION: Final = 1800.0  # seconds
 MAX_ALARMS: Final = 20
 ALARM_DURATION_MIN: Final = 60.0  # seconds: an alarm's sunrise lasts 1 min to 3 h
 ALARM_DURATION_MAX: Final = SUNRISE_DURATION_MAX
+#: Longest alarm sunrise a device may *report* (and keeps when it loads its saved
+#: alarms): saved under older, looser limits, an alarm outside today's command limits
+#: stays valid, so tightening a limit never drops or hides an alarm already on a device.
+ALARM_DURATION_REPORTED_MAX: Final = 24 * 3600.0
 ALARM_ID_MAX_LENGTH: Final = 64
 #: What an id chosen by the client in ``alarm.create`` may look like.
 ALARM_ID_PATTERN: Final = r"[A-Za-z0-9_-]{1,64}"
@@ -610,6 +638,327 @@ def validate_command(event: str, payload: Any) -> dict[str, Any]:
     except vol.Invalid as err:
         raise ProtocolError("invalid_payload", humanize_error(payload, err)) from None
     return dict(result)
+
+
+# -- what the device sends ---------------------------------------------------------------
+#
+# Clients check every push and every ack against the schemas below before they use it:
+# a message that fails is dropped whole. Unknown keys are dropped too (a newer device may
+# add some), so a validated payload holds the documented fields only.
+
+#: Timestamps the device sends carry a UTC offset and fall in these years.
+TIMESTAMP_YEAR_MIN: Final = 2000
+TIMESTAMP_YEAR_MAX: Final = 2199
+#: Longest timestamp string (ISO 8601 with microseconds and offset is 32 characters).
+TIMESTAMP_MAX_LENGTH: Final = 40
+#: Longest text the device sends in ``info`` (name, model, versions, output, time zone).
+INFO_TEXT_MAX_LENGTH: Final = 256
+#: Longest device id (a device makes 12 hex digits).
+DEVICE_ID_MAX_LENGTH: Final = 64
+#: Error messages in acks are cut to this length (the device quotes the payload).
+ERROR_MESSAGE_MAX_LENGTH: Final = 512
+ERROR_CODE_MAX_LENGTH: Final = 64
+#: Largest ``uptime`` (seconds) a device may report: a century.
+UPTIME_MAX: Final = 100 * 366 * 86400.0
+#: Largest ``protocol_version`` a device may report (a newer one than ours is fine).
+PROTOCOL_VERSION_MAX: Final = 9999
+
+
+def _integer(low: int, high: int) -> Callable[[Any], int]:
+    """Return a validator for a whole number in ``[low, high]`` (bool and float refused)."""
+
+    def validate(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise vol.Invalid(f"expected a whole number between {low} and {high}")
+        return value
+
+    return validate
+
+
+def _text(max_length: int, min_length: int = 0) -> Callable[[Any], str]:
+    """Return a validator for a string of ``min_length`` to ``max_length`` characters."""
+
+    def validate(value: Any) -> str:
+        if not isinstance(value, str) or not min_length <= len(value) <= max_length:
+            raise vol.Invalid(f"expected a string of {min_length} to {max_length} characters")
+        return value
+
+    return validate
+
+
+def _timestamp(value: Any) -> str:
+    """Accept an ISO 8601 time with a UTC offset in a sane year; return it unchanged."""
+    if isinstance(value, str) and len(value) <= TIMESTAMP_MAX_LENGTH:
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            if moment.utcoffset() is None:
+                raise vol.Invalid("expected a time with its UTC offset")
+            if not TIMESTAMP_YEAR_MIN <= moment.year <= TIMESTAMP_YEAR_MAX:
+                raise vol.Invalid(
+                    f"expected a year from {TIMESTAMP_YEAR_MIN} to {TIMESTAMP_YEAR_MAX}"
+                )
+            return value
+    raise vol.Invalid("expected an ISO 8601 time")
+
+
+def _or_none(validator: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Return a validator that accepts ``None`` or what ``validator`` accepts."""
+
+    def validate(value: Any) -> Any:
+        return None if value is None else validator(value)
+
+    return validate
+
+
+def _device_object(fields: dict[vol.Marker, Callable[[Any], Any]]) -> vol.Schema:
+    """A schema for an object the device sends: unknown keys are dropped."""
+    return vol.Schema(fields, extra=vol.REMOVE_EXTRA)
+
+
+_BRIGHTNESS: Final = _number(BRIGHTNESS_MIN, BRIGHTNESS_MAX)
+
+SUNRISE_STATE_SCHEMA: Final = _device_object(
+    {
+        vol.Optional("active", default=True): _strict_bool,
+        vol.Required("started_at"): _timestamp,
+        vol.Required("ends_at"): _timestamp,
+        vol.Required("duration"): _number(SUNRISE_DURATION_MIN, SUNRISE_DURATION_MAX),
+        vol.Required("start_brightness"): _BRIGHTNESS,
+        vol.Required("target_brightness"): _BRIGHTNESS,
+        vol.Required("progress"): _number(0, 1),
+        vol.Required("curve"): _curve,
+        vol.Optional("alarm_id", default=None): _or_none(_new_alarm_id),
+    }
+)
+
+TRANSITION_STATE_SCHEMA: Final = _device_object(
+    {vol.Required("target_brightness"): _BRIGHTNESS, vol.Required("ends_at"): _timestamp}
+)
+
+ALARM_SUNRISE_SCHEMA: Final = _device_object(
+    {vol.Required("starts_at"): _timestamp, vol.Required("wake_at"): _timestamp}
+)
+
+NEXT_SUNRISE_SCHEMA: Final = _device_object(
+    {
+        vol.Required("alarm_id"): _new_alarm_id,
+        vol.Required("starts_at"): _timestamp,
+        vol.Required("wake_at"): _timestamp,
+    }
+)
+
+#: :class:`StatePayload`, in ``state`` pushes and in acks.
+STATE_SCHEMA: Final = _device_object(
+    {
+        vol.Required("on"): _strict_bool,
+        vol.Required("brightness"): _integer(BRIGHTNESS_MIN, BRIGHTNESS_MAX),
+        vol.Required("level"): _BRIGHTNESS,
+        vol.Optional("sunrise", default=None): _or_none(SUNRISE_STATE_SCHEMA),
+        vol.Optional("transition", default=None): _or_none(TRANSITION_STATE_SCHEMA),
+        vol.Optional("next_sunrise", default=None): _or_none(NEXT_SUNRISE_SCHEMA),
+        vol.Optional("storage_error", default=None): _or_none(_text(ERROR_MESSAGE_MAX_LENGTH)),
+    }
+)
+
+
+def _without_unset(info: dict[str, Any]) -> dict[str, Any]:
+    """Drop a ``timezone`` of ``""`` (a device without alarms) and an ``uptime`` of ``None``."""
+    if not info.get("timezone"):
+        info.pop("timezone", None)
+    if info.get("uptime") is None:
+        info.pop("uptime", None)
+    return info
+
+
+#: :class:`InfoPayload`, without a ``timezone`` or ``uptime`` the device left unset.
+INFO_SCHEMA: Final = vol.All(
+    _device_object(
+        {
+            vol.Required("device_id"): _text(DEVICE_ID_MAX_LENGTH, 1),
+            vol.Required("name"): _text(INFO_TEXT_MAX_LENGTH),
+            vol.Required("model"): _text(INFO_TEXT_MAX_LENGTH),
+            vol.Required("sw_version"): _text(INFO_TEXT_MAX_LENGTH),
+            vol.Required("protocol_version"): _integer(1, PROTOCOL_VERSION_MAX),
+            vol.Optional("output", default=""): _text(INFO_TEXT_MAX_LENGTH),
+            vol.Optional("timezone"): _or_none(_text(INFO_TEXT_MAX_LENGTH)),
+            vol.Optional("uptime"): _or_none(_number(0, UPTIME_MAX)),
+            vol.Optional("storage_error", default=None): _or_none(_text(ERROR_MESSAGE_MAX_LENGTH)),
+        }
+    ),
+    _without_unset,
+)
+
+#: :class:`AlarmPayload`: the device's alarms use the ids ``alarm.create`` accepts.
+ALARM_SCHEMA: Final = _device_object(
+    {
+        vol.Required("id"): _new_alarm_id,
+        **{vol.Required(key): check for key, check in _ALARM_FIELDS.items()},
+        # What a device reports may predate today's command limits (see above).
+        vol.Required("duration"): _number(0, ALARM_DURATION_REPORTED_MAX),
+        vol.Optional("skip_next", default=False): _strict_bool,
+        vol.Optional("next_sunrise", default=None): _or_none(ALARM_SUNRISE_SCHEMA),
+    }
+)
+
+
+def _alarm_list(value: Any) -> list[dict[str, Any]]:
+    """Accept at most :data:`MAX_ALARMS` valid alarms with distinct ids."""
+    if not isinstance(value, list):
+        raise vol.Invalid("expected a list of alarms")
+    if len(value) > MAX_ALARMS:
+        raise vol.Invalid(f"{len(value)} alarms, more than the {MAX_ALARMS} allowed")
+    alarms: list[dict[str, Any]] = []
+    for index, item in enumerate(value):
+        try:
+            alarms.append(ALARM_SCHEMA(item))
+        except vol.Invalid as err:
+            err.prepend([index])
+            raise
+    if len({alarm["id"] for alarm in alarms}) != len(alarms):
+        raise vol.Invalid("two alarms have the same id")
+    return alarms
+
+
+#: :class:`AlarmsPayload`, the ``alarms`` push.
+ALARMS_SCHEMA: Final = _device_object({vol.Required("alarms"): _alarm_list})
+
+#: :class:`HeartbeatPayload`.
+HEARTBEAT_SCHEMA: Final = _device_object(
+    {vol.Required("uptime"): _number(0, UPTIME_MAX), vol.Required("time"): _timestamp}
+)
+
+#: :class:`SunriseEventPayload`.
+SUNRISE_EVENT_SCHEMA: Final = _device_object(
+    {
+        vol.Required("time"): _timestamp,
+        vol.Required("alarm_id"): _or_none(_new_alarm_id),
+        vol.Required("target_brightness"): _BRIGHTNESS,
+        vol.Required("duration"): _number(SUNRISE_DURATION_MIN, SUNRISE_DURATION_MAX),
+    }
+)
+
+#: :class:`AlarmFiredPayload`.
+ALARM_FIRED_SCHEMA: Final = _device_object(
+    {
+        vol.Required("time"): _timestamp,
+        vol.Required("alarm_id"): _new_alarm_id,
+        vol.Required("wake_at"): _timestamp,
+        vol.Required("sunrise"): _strict_bool,
+    }
+)
+
+#: Every event the device pushes and the schema of its payload.
+PUSHES: Final[Mapping[str, Callable[[Any], Any]]] = {
+    EVENT_STATE: STATE_SCHEMA,
+    EVENT_ALARMS: ALARMS_SCHEMA,
+    EVENT_HEARTBEAT: HEARTBEAT_SCHEMA,
+    EVENT_SUNRISE_STARTED: SUNRISE_EVENT_SCHEMA,
+    EVENT_SUNRISE_FINISHED: SUNRISE_EVENT_SCHEMA,
+    EVENT_SUNRISE_CANCELLED: SUNRISE_EVENT_SCHEMA,
+    EVENT_ALARM_FIRED: ALARM_FIRED_SCHEMA,
+}
+
+#: What a successful ack carries (besides ``ok``), per command.
+ACK_FIELDS: Final[Mapping[str, tuple[str, ...]]] = {
+    EVENT_SET_LIGHT: ("state",),
+    EVENT_START_SUNRISE: ("state",),
+    EVENT_STOP_SUNRISE: ("state",),
+    EVENT_GET_STATE: ("state",),
+    EVENT_GET_INFO: ("info",),
+    EVENT_LIST_ALARMS: ("alarms", "state"),
+    EVENT_GET_ALARM: ("alarm", "alarms", "state"),
+    EVENT_CREATE_ALARM: ("alarm", "alarms", "state"),
+    EVENT_UPDATE_ALARM: ("alarm", "alarms", "state"),
+    EVENT_DELETE_ALARM: ("alarms", "state"),
+    EVENT_SKIP_ALARM: ("alarm", "alarms", "state"),
+}
+
+_ACK_FIELD_SCHEMAS: Final[Mapping[str, Callable[[Any], Any]]] = {
+    "state": STATE_SCHEMA,
+    "info": INFO_SCHEMA,
+    "alarms": _alarm_list,
+    "alarm": ALARM_SCHEMA,
+}
+
+
+def _reason(err: vol.Invalid) -> str:
+    """What was wrong, in words: ``path: message`` (never the offending value)."""
+    if isinstance(err, vol.MultipleInvalid):
+        err = err.errors[0]
+    where = ".".join(str(part) for part in err.path)
+    return f"{where}: {err.error_message}" if where else err.error_message
+
+
+def _validated(schema: Callable[[Any], Any], payload: Any) -> dict[str, Any]:
+    if not isinstance(payload, dict):
+        raise ProtocolError("invalid_payload", "expected a JSON object")
+    try:
+        return dict(schema(payload))
+    except vol.Invalid as err:
+        raise ProtocolError("invalid_payload", _reason(err)) from None
+
+
+def validate_push(event: str, payload: Any) -> dict[str, Any]:
+    """Validate a pushed event's payload; return it with only the documented fields.
+
+    Raises :class:`ProtocolError` (``unknown_event`` or ``invalid_payload``; the message
+    says what was wrong, without quoting the payload).
+    """
+    schema = PUSHES.get(event)
+    if schema is None:
+        raise ProtocolError("unknown_event", f"unknown event {event[:64]!r}")
+    return _validated(schema, payload)
+
+
+def validate_info(payload: Any) -> dict[str, Any]:
+    """Validate an :class:`InfoPayload` (see :func:`validate_push`)."""
+    return _validated(INFO_SCHEMA, payload)
+
+
+def validate_alarm(payload: Any) -> dict[str, Any]:
+    """Validate one :class:`AlarmPayload` (see :func:`validate_push`)."""
+    return _validated(ALARM_SCHEMA, payload)
+
+
+def _error_info(error: Any) -> dict[str, str]:
+    """The ``error`` of a failed ack, bounded; code ``unknown`` when it gives none."""
+    code, message = "unknown", ""
+    if isinstance(error, dict):
+        if isinstance(error.get("code"), str) and 0 < len(error["code"]) <= ERROR_CODE_MAX_LENGTH:
+            code = error["code"]
+        if isinstance(error.get("message"), str):
+            message = error["message"][:ERROR_MESSAGE_MAX_LENGTH]
+    return {"code": code, "message": message}
+
+
+def validate_ack(event: str, ack: Any) -> dict[str, Any]:
+    """Validate the ack of command ``event``.
+
+    A failed ack comes back as ``{"ok": False, "error": {"code", "message"}}`` (code
+    ``unknown`` when the device gave none; the message cut to
+    :data:`ERROR_MESSAGE_MAX_LENGTH`). A successful one must carry the fields of
+    :data:`ACK_FIELDS`, each valid, and an ``alarm`` among its ``alarms``; it comes back
+    with those fields only. Raises :class:`ProtocolError` (``invalid_payload``) otherwise.
+    """
+    if not isinstance(ack, dict) or not isinstance(ack.get("ok"), bool):
+        raise ProtocolError("invalid_payload", "expected an object with ok true or false")
+    if not ack["ok"]:
+        return {"ok": False, "error": _error_info(ack.get("error"))}
+    result: dict[str, Any] = {"ok": True}
+    for key in ACK_FIELDS.get(event, ()):
+        if key not in ack:
+            raise ProtocolError("invalid_payload", f"{key}: missing")
+        try:
+            result[key] = _ACK_FIELD_SCHEMAS[key](ack[key])
+        except vol.Invalid as err:
+            err.prepend([key])
+            raise ProtocolError("invalid_payload", _reason(err)) from None
+    if "alarm" in result and result["alarm"] not in result["alarms"]:
+        raise ProtocolError("invalid_payload", "alarm: not among the alarms")
+    return result
 
 
 def apply_curve(curve: Curve, progress: float) -> float:

@@ -14,7 +14,9 @@ from .entity import DaybreakAlarmEntity, DaybreakEntity, async_add_alarm_entitie
 from .helpers import daybreak_exception_handler
 from .protocol import BRIGHTNESS_MAX
 
-PARALLEL_UPDATES = 1
+# Commands go out at once: the device handles them in order, and each times out on its
+# own (one unanswered command must not hold the others back).
+PARALLEL_UPDATES = 0
 
 
 async def async_setup_entry(

@@ -12,7 +12,9 @@ from .coordinator import DaybreakConfigEntry, DaybreakCoordinator
 from .entity import DaybreakAlarmEntity, async_add_alarm_entities
 from .helpers import daybreak_exception_handler
 
-PARALLEL_UPDATES = 1
+# Commands go out at once: the device handles them in order, and each times out on its
+# own (one unanswered command must not hold the others back).
+PARALLEL_UPDATES = 0
 
 
 async def async_setup_entry(

@@ -49,6 +49,7 @@ from typing import Any, TypeAlias
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .protocol import (
+    ALARM_DURATION_REPORTED_MAX,
     ALARM_ID_MAX_LENGTH,
     BRIGHTNESS_MAX,
     CURVES,
@@ -216,7 +217,7 @@ def _stored_settings(data: dict[str, Any]) -> dict[str, Any]:
         raise ValueError("enabled is not a boolean")
     duration = _stored_number(data.get("duration", 1800.0), "duration")
     target = _stored_number(data.get("target_brightness", 255.0), "target_brightness")
-    if not (duration > 0 and 0 < target <= BRIGHTNESS_MAX):
+    if not (0 < duration <= ALARM_DURATION_REPORTED_MAX and 0 < target <= BRIGHTNESS_MAX):
         raise ValueError("duration or target brightness out of range")
     curve = data.get("curve", "linear")
     if curve not in CURVES:
