@@ -19,15 +19,18 @@ import engineio
 import socketio
 from aiohttp import web
 
+from custom_components.daybreak.protocol import PROTOCOL_VERSION
+
 from .conftest import TOKEN
 
-# Recorded from the real device server (Bedroom, Europe/Berlin, one alarm, a sunrise).
+# Recorded from the real device server (Bedroom, Europe/Berlin, one alarm, a sunrise);
+# the protocol version is today's.
 INFO: dict[str, Any] = {
     "device_id": "aa3fc799649a",
     "name": "Bedroom",
     "model": "Daybreak DIY wake-up light",
     "sw_version": "0.1.0",
-    "protocol_version": 2,
+    "protocol_version": PROTOCOL_VERSION,
     "output": "gpiozero MockFactory GPIO18 1000 Hz",
     "timezone": "Europe/Berlin",
     "uptime": 0.025,

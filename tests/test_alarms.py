@@ -239,10 +239,10 @@ async def test_set_alarm_returns_its_alarm_when_another_client_creates_one_at_on
     answer to our ``alarm.create`` says.
     """
     client = init_integration.runtime_data.client
-    call = client._call  # the moment our command goes out
+    call = client._request  # the moment our command goes out
     others: list[str] = []
 
-    async def racing_call(event: str, payload: Any = None) -> dict[str, Any]:
+    async def racing_call(event: str, payload: Any = None) -> tuple[dict[str, Any], int]:
         if event == "alarm.create" and not others:
             async with (
                 aiohttp.ClientSession() as session,
@@ -256,7 +256,7 @@ async def test_set_alarm_returns_its_alarm_when_another_client_creates_one_at_on
             others.extend(set(device_alarms(device)))
         return await call(event, payload)
 
-    with patch.object(client, "_call", racing_call):
+    with patch.object(client, "_request", racing_call):
         result = await set_alarm(hass, time="06:45", weekdays=["mon"])
 
     alarms = device_alarms(device)

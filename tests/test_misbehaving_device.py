@@ -193,10 +193,10 @@ async def test_invalid_answers_are_translated_errors(hass: HomeAssistant, fake: 
         )
     assert caught.value.translation_key == "invalid_answer"
     assert light(hass).state == STATE_OFF
-    # An answer to alarm.create without a new alarm (once: "coroutine raised StopIteration").
+    # An answer to alarm.create without the alarm it created (once: "coroutine raised
+    # StopIteration" when the integration looked for it in the list).
     fake.answers["alarm.create"] = lambda _payload: {
         "ok": True,
-        "alarm": ALARM,
         "alarms": [ALARM],
         "state": STATE,
     }
