@@ -1,0 +1,105 @@
+"""Units of the hostile-peer defences: the Host check, the login throttle, the peer log."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import pytest
+
+from daybreak_device.hosts import HostCheck, device_names
+from daybreak_device.peerlog import PeerLog, QuietLibraryLog
+from daybreak_device.throttle import FREE_FAILURES, LOCKOUT, Login
+from helpers import TOKEN
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.mark.parametrize(
+    ("host", "allowed"),
+    [
+        ("127.0.0.1:8080", True),
+        ("192.168.1.20", True),
+        ("[::1]:8080", True),
+        ("[fe80::1]", True),
+        ("localhost:8080", True),
+        ("LOCALHOST.", True),
+        ("daybreak-0123456789ab.local:8080", True),
+        ("bedroom-light.local", True),
+        ("proxy.example", True),
+        ("evil.example", False),
+        ("evil.example:8080", False),
+        ("127.0.0.1.evil.example", False),
+        ("localhost.evil.example", False),
+        ("[evil.example]", False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_host_check(host: str | None, allowed: bool) -> None:
+    names = device_names(
+        name="Bedroom Light",
+        device_id="0123456789ab",
+        bind="0.0.0.0",  # noqa: S104 allowed=["proxy.example"]
+    )
+    assert HostCheck(names).allows(host) is allowed
+
+
+def test_failed_logins_wait_longer_and_longer_and_a_success_forgets_them() -> None:
+    clock = FakeClock()
+    peers = PeerLog(clock=clock)
+    login = Login(TOKEN, peers, clock=clock)
+    for _ in range(FREE_FAILURES):
+        assert login.check("wrong", "10.0.0.9").retry_after == 0
+    waits = []
+    for _ in range(12):
+        assert not login.check("wrong", "10.0.0.9").ok
+        refused = login.check(TOKEN, "10.0.0.9")  # not even checked while it waits
+        assert not refused.ok
+        waits.append(refused.retry_after)
+        clock.now += refused.retry_after
+    assert waits[:4] == [0.5, 1.0, 2.0, 4.0]
+    assert max(waits) == LOCKOUT
+    assert login.check(TOKEN, "10.0.0.8").ok  # another source is not affected
+    assert login.check(TOKEN, "10.0.0.9").ok
+    assert login.check("wrong", "10.0.0.9").retry_after == 0  # forgotten
+    assert peers.totals["failed logins"] == FREE_FAILURES + 12 + 1
+    assert peers.totals["throttled logins"] == 12
+
+
+def test_the_peer_log_writes_one_line_a_minute_with_the_worst_source(caplog) -> None:
+    clock = FakeClock()
+    peers = PeerLog(clock=clock)
+    caplog.set_level(logging.WARNING, logger="daybreak_device.peerlog")
+    for n in range(10_000):
+        peers.record("malformed frames", f"10.0.0.{n % 3}")
+        peers.record("failed logins", "10.0.0.7")
+        clock.now += 0.01  # 100 s in all
+    assert len(caplog.records) == 2  # at once, then a minute later
+    assert "1 malformed frames" in caplog.records[0].getMessage()
+    last = caplog.records[1].getMessage()
+    assert re.search(r"\b6\d{3} failed logins, 6\d{3} malformed frames", last), last
+    assert re.search(r"most from 10\.0\.0\.7 \(6\d{3}\)", last), last
+
+
+def test_a_library_log_filter_counts_peer_messages_and_throttles_the_rest() -> None:
+    clock = FakeClock()
+    peers = PeerLog(clock=clock)
+    quiet = QuietLibraryLog(peers, [("Invalid HTTP request", "bad HTTP requests")], clock=clock)
+
+    def record(message: str, level: int = logging.WARNING) -> logging.LogRecord:
+        return logging.LogRecord("lib", level, __file__, 1, message, None, None)
+
+    assert not quiet.filter(record("Invalid HTTP request received."))
+    assert quiet.filter(record("Something else"))
+    assert not quiet.filter(record("Something else"))
+    assert quiet.filter(record("debug detail", logging.DEBUG))
+    clock.now += 61
+    assert quiet.filter(record("Something else"))
+    assert peers.totals == {"bad HTTP requests": 1, "library errors": 1}
