@@ -46,7 +46,8 @@ def test_host_check(host: str | None, allowed: bool) -> None:
     names = device_names(
         name="Bedroom Light",
         device_id="0123456789ab",
-        bind="0.0.0.0",  # noqa: S104 allowed=["proxy.example"]
+        bind="0.0.0.0",  # noqa: S104 - a wildcard is not a name
+        allowed=["proxy.example"],
     )
     assert HostCheck(names).allows(host) is allowed
 
@@ -71,6 +72,17 @@ def test_failed_logins_wait_longer_and_longer_and_a_success_forgets_them() -> No
     assert login.check("wrong", "10.0.0.9").retry_after == 0  # forgotten
     assert peers.totals["failed logins"] == FREE_FAILURES + 12 + 1
     assert peers.totals["throttled logins"] == 12
+
+
+def test_no_token_is_no_guess() -> None:
+    """Requests without a token are refused and counted, but never throttled."""
+    peers = PeerLog()
+    login = Login(TOKEN, peers)
+    for _ in range(3 * FREE_FAILURES):
+        assert login.check(None, "10.0.0.9") == login.check("", "10.0.0.9")
+        assert not login.check(None, "10.0.0.9").ok
+    assert login.check("wrong", "10.0.0.9").retry_after == 0
+    assert peers.totals == {"logins without a token": 45, "failed logins": 1}
 
 
 def test_the_peer_log_writes_one_line_a_minute_with_the_worst_source(caplog) -> None:

@@ -6,7 +6,7 @@ after that each failure makes it wait before its next try, twice as long each ti
 (:data:`FIRST_DELAY`, doubling up to :data:`LOCKOUT`). A try while it must wait is
 refused *without checking the token* (HTTP 429 with ``Retry-After``, a Socket.IO
 refusal with code ``rate_limited``): checking it would let a guesser learn from every
-try. A correct token is never slowed down (no delay is added to a check), and a success
+try. A request without a token guesses nothing: it is refused (and counted) as ever. A correct token is never slowed down (no delay is added to a check), and a success
 forgets the source's failures. Failures are forgotten :data:`FORGET_AFTER` seconds
 after the last one; at most :data:`MAX_SOURCES` sources are remembered (the least
 recently failed one is dropped first).
@@ -75,7 +75,14 @@ class Login:
         self._sources: OrderedDict[str, _Source] = OrderedDict()
 
     def check(self, token: Any, source: str) -> Verdict:
-        """Check ``token`` presented by ``source`` (an IP address)."""
+        """Check ``token`` presented by ``source`` (an IP address).
+
+        No token at all (``None``, an empty string, not a string) is no guess: refused,
+        counted, never throttled.
+        """
+        if not isinstance(token, str) or not token:
+            self._peers.record("logins without a token", source)
+            return Verdict(ok=False)
         now = self._clock()
         entry = self._sources.get(source)
         if entry is not None and now - entry.last_failure > FORGET_AFTER:
@@ -84,7 +91,7 @@ class Login:
         if entry is not None and now < entry.blocked_until:
             self._peers.record("throttled logins", source)
             return Verdict(ok=False, retry_after=entry.blocked_until - now)
-        if isinstance(token, str) and hmac.compare_digest(token.encode(), self._token):
+        if hmac.compare_digest(token.encode(), self._token):
             if entry is not None:
                 del self._sources[source]
             return Verdict(ok=True)
