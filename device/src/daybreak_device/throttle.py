@@ -6,7 +6,8 @@ after that each failure makes it wait before its next try, twice as long each ti
 (:data:`FIRST_DELAY`, doubling up to :data:`LOCKOUT`). A try while it must wait is
 refused *without checking the token* (HTTP 429 with ``Retry-After``, a Socket.IO
 refusal with code ``rate_limited``): checking it would let a guesser learn from every
-try. A request without a token guesses nothing: it is refused (and counted) as ever. A correct token is never slowed down (no delay is added to a check), and a success
+try. A request without a token guesses nothing: it is refused (and counted) as ever. A
+correct token is never slowed down (no delay is added to a check), and a success
 forgets the source's failures. Failures are forgotten :data:`FORGET_AFTER` seconds
 after the last one; at most :data:`MAX_SOURCES` sources are remembered (the least
 recently failed one is dropped first).
