@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from daybreak_device.connections import HEADER_TIMEOUT, ConnectionGuard
 from daybreak_device.hosts import HostCheck, device_names
 from daybreak_device.peerlog import PeerLog, QuietLibraryLog
 from daybreak_device.throttle import FREE_FAILURES, LOCKOUT, Login
@@ -115,3 +116,42 @@ def test_a_library_log_filter_counts_peer_messages_and_throttles_the_rest() -> N
     clock.now += 61
     assert quiet.filter(record("Something else"))
     assert peers.totals == {"bad HTTP requests": 1, "library errors": 1}
+
+
+class FakeTransport:
+    def __init__(self, host: str, port: int) -> None:
+        self.peer = (host, port)
+        self.aborted = False
+
+    def get_extra_info(self, name: str) -> object:
+        return self.peer if name == "peername" else None
+
+    def is_closing(self) -> bool:
+        return self.aborted
+
+    def abort(self) -> None:
+        self.aborted = True
+
+
+def test_the_connection_cap_refuses_the_newest_and_one_address_gets_a_quarter() -> None:
+    clock = FakeClock()
+    peers = PeerLog(clock=clock)
+    guard = ConnectionGuard(40, peers, clock=clock)
+    attacker = [FakeTransport("10.0.0.66", port) for port in range(20)]
+    admitted = [guard.opened(t) for t in attacker]  # type: ignore[arg-type]
+    assert sum(conn is not None for conn in admitted) == 10  # a quarter of 40
+    good = guard.opened(FakeTransport("10.0.0.2", 1))  # type: ignore[arg-type]
+    assert good is not None
+    guard.authenticated(("10.0.0.2", 1))
+    others = [guard.opened(FakeTransport(f"10.0.1.{n}", 1)) for n in range(40)]  # type: ignore[arg-type]
+    assert sum(conn is not None for conn in others) == 29  # the cap: 10 + 1 + 29 = 40
+    assert peers.totals["connections over the limit"] == 11
+    assert peers.totals["connections over the limit of one address"] == 10
+    # Past the deadline, every connection but the logged-in WebSocket is cut off.
+    good.websocket = True
+    guard.authenticated(("10.0.0.2", 1))
+    clock.now += HEADER_TIMEOUT
+    guard.sweep()
+    assert len(guard) == 1
+    assert all(t.aborted for t in attacker[:10])
+    assert guard.opened(FakeTransport("10.0.0.66", 99)) is not None  # room again

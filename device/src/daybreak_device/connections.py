@@ -10,7 +10,10 @@ would each hold a file descriptor forever, and ~1000 of them stop the device. He
   uvicorn's HTTP protocol sees it opened) and refuses a new one once :attr:`limit`
   are open, which is kept below the process's descriptor limit: the newest,
   unauthenticated connection is the one refused, and those already open (Home
-  Assistant's WebSocket among them) keep working. Each connection has a deadline,
+  Assistant's WebSocket among them) keep working. One source address may hold at most
+  a quarter of the limit in connections that have not presented the token, so a single
+  attacking host cannot fill the cap and lock Home Assistant's new connections out.
+  Each connection has a deadline,
   enforced by one sweep a second (:meth:`ConnectionGuard.run`), that the next step must
   meet or the connection is aborted:
 
@@ -35,6 +38,7 @@ import contextlib
 import logging
 import resource
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, cast
@@ -116,6 +120,13 @@ class ConnectionGuard:
         self._clock = clock
         # Insertion order is age order: the newest connection is the last.
         self._open: dict[Peer | None, Connection] = {}
+        #: Connections that have not presented the token, by source address.
+        self._anonymous: Counter[str | None] = Counter()
+
+    @property
+    def per_source(self) -> int:
+        """Connections without the token one source address may hold."""
+        return max(8, self.limit // 4)
 
     def __len__(self) -> int:
         """The number of connections open."""
@@ -130,19 +141,35 @@ class ConnectionGuard:
         self._accepted()
         peername = transport.get_extra_info("peername")
         peer: Peer | None = (str(peername[0]), int(peername[1])) if peername else None
-        if len(self._open) >= self.limit:
+        source = None if peer is None else peer[0]
+        if len(self._open) >= self.limit or self._anonymous[source] >= self.per_source:
             self._forget_closed()
         if len(self._open) >= self.limit:
-            self._peers.record("connections over the limit", None if peer is None else peer[0])
+            self._peers.record("connections over the limit", source)
+            return None
+        if self._anonymous[source] >= self.per_source:
+            self._peers.record("connections over the limit of one address", source)
             return None
         conn = Connection(transport, peer, self._clock() + HEADER_TIMEOUT)
         self._open[peer] = conn
+        self._anonymous[source] += 1
         return conn
 
     def lost(self, conn: Connection) -> None:
         """The connection is closed."""
         if self._open.get(conn.peer) is conn:
-            del self._open[conn.peer]
+            self._forget(conn)
+
+    def _forget(self, conn: Connection) -> None:
+        del self._open[conn.peer]
+        if not conn.authenticated:
+            self._uncount(conn)
+
+    def _uncount(self, conn: Connection) -> None:
+        """Take ``conn`` off its source's count of connections without the token."""
+        self._anonymous[conn.source] -= 1
+        if self._anonymous[conn.source] <= 0:
+            del self._anonymous[conn.source]
 
     def get(self, client: Any) -> Connection | None:
         """The connection of an ASGI scope's ``client`` (``None`` if unknown)."""
@@ -177,7 +204,9 @@ class ConnectionGuard:
         """The connection of ``client`` presented the token (a WebSocket: no deadline)."""
         conn = self.get(client)
         if conn is not None:
-            conn.authenticated = True
+            if not conn.authenticated:
+                conn.authenticated = True
+                self._uncount(conn)
             if conn.websocket:
                 conn.deadline = None
 
@@ -186,11 +215,11 @@ class ConnectionGuard:
     def sweep(self) -> None:
         """Abort every connection past its deadline; forget the closed ones."""
         now = self._clock()
-        for peer, conn in list(self._open.items()):
+        for conn in list(self._open.values()):
             if conn.transport.is_closing():
-                del self._open[peer]
+                self._forget(conn)
             elif conn.deadline is not None and now >= conn.deadline:
-                del self._open[peer]
+                self._forget(conn)
                 self._peers.record("connections timed out", conn.source)
                 conn.transport.abort()
 
@@ -204,9 +233,9 @@ class ConnectionGuard:
     def _forget_closed(self) -> None:
         # A connection upgraded to a WebSocket belongs to uvicorn's WebSocket protocol
         # from then on; the wrapper never hears it close, so closed ones are found here.
-        for peer, conn in list(self._open.items()):
+        for conn in list(self._open.values()):
             if conn.transport.is_closing():
-                del self._open[peer]
+                self._forget(conn)
 
 
 class _GuardedProtocol(asyncio.Protocol):
