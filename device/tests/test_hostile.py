@@ -233,14 +233,15 @@ async def test_1100_half_open_sockets_under_ulimit_1024(
 
 @pytest.mark.timeout(60)
 async def test_one_address_cannot_lock_new_clients_out(
-    tmp_path: Path, processes: list[DeviceProcess]
+    tmp_path: Path, processes: list[DeviceProcess], many_files: None
 ) -> None:
-    """While 600 half-open sockets from one address hold all it may hold (a quarter of
-    the cap), a new client elsewhere still logs in and gets its REST answers fast."""
-    device = await start(tmp_path, processes)
+    """While 1100 half-open sockets from one address (under ``ulimit -n 1024``) hold all
+    it may hold (a quarter of the cap), a new client elsewhere still logs in and gets
+    its REST answers fast."""
+    device = await start(tmp_path, processes, nofile=1024)
     sockets: list[socket.socket] = []
     try:
-        for _ in range(600):
+        for _ in range(1100):
             sock = socket.socket()
             sock.bind((ATTACKER, 0))
             sock.setblocking(False)
