@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 
@@ -9,7 +10,7 @@ import pytest
 
 from daybreak_device.connections import HEADER_TIMEOUT, ConnectionGuard
 from daybreak_device.hosts import HostCheck, device_names
-from daybreak_device.peerlog import PeerLog, QuietLibraryLog
+from daybreak_device.peerlog import ACCEPT_ERROR_MESSAGE, AcceptErrors, PeerLog, QuietLibraryLog
 from daybreak_device.throttle import FREE_FAILURES, LOCKOUT, Login
 from helpers import TOKEN
 
@@ -155,3 +156,41 @@ def test_the_connection_cap_refuses_the_newest_and_one_address_gets_a_quarter() 
     assert len(guard) == 1
     assert all(t.aborted for t in attacker[:10])
     assert guard.opened(FakeTransport("10.0.0.66", 99)) is not None  # room again
+
+
+async def test_accept_errors_are_logged_once_per_episode(caplog) -> None:
+    """asyncio's accept loop reports every failed accept() (EMFILE) to the loop's
+    exception handler: one line per episode, and one when accepting works again; other
+    reports go to the previous handler, at most once a minute."""
+    loop = asyncio.get_running_loop()
+    peers = PeerLog()
+    handler = AcceptErrors(peers)
+    previous: list[dict[str, object]] = []
+    loop.set_exception_handler(lambda _loop, context: previous.append(context))
+    handler.install(loop)
+    caplog.set_level(logging.INFO, logger="daybreak_device.peerlog")
+    try:
+        for _ in range(2):
+            for _ in range(1000):
+                loop.call_exception_handler(
+                    {
+                        "message": ACCEPT_ERROR_MESSAGE,
+                        "exception": OSError(24, "Too many open files"),
+                    }
+                )
+            handler.accepted()
+        for _ in range(10):
+            loop.call_exception_handler({"message": "Task exception was never retrieved"})
+    finally:
+        handler.uninstall()
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith(("Cannot", "Acc"))]
+    failing = (
+        "Cannot accept connections: Too many open files; retrying every second (logged once "
+        "until it works again)"
+    )
+    again = "Accepting connections again (1000 accept() failures in that episode)"
+    assert lines == [failing, again, failing, again]
+    assert len(previous) == 1
+    assert peers.totals["accept() failures"] == 2000
+    assert peers.totals["loop errors"] == 9
+    assert loop.get_exception_handler() is not handler._handle
