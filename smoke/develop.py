@@ -42,7 +42,7 @@ from harness import (
 
 WORKDIR = ROOT / ".venv/hass-develop"
 USERNAME = PASSWORD = "dev"  # noqa: S105 - a local development instance
-DEVICE_TOKEN = "develop"  # noqa: S105
+DEVICE_TOKEN = "develop-token-0123456789"  # noqa: S105 - 16+ characters, loopback only
 
 
 def log(message: str) -> None:

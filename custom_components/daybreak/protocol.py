@@ -198,6 +198,11 @@ ErrorCode: TypeAlias = Literal[
     #: The command was carried out (the light shows it, ``state`` was pushed) but the
     #: device could not save it; it keeps retrying. The ack also carries ``state``.
     "storage_error",
+    #: Too many failed logins from this address: the token was not checked; try again
+    #: after ``retry_after`` seconds (HTTP 429 with ``Retry-After``).
+    "rate_limited",
+    #: The request's ``Host`` is not a name of the device (DNS rebinding); HTTP 421.
+    "host_not_allowed",
 ]
 
 

@@ -24,6 +24,7 @@ from daybreak_device.config import (
     resolve_device_id,
     resolve_token,
 )
+from helpers import TOKEN
 
 EXE = Path(sys.executable).parent / "daybreak-device"
 
@@ -229,7 +230,7 @@ def test_invalid_settings_exit_2_naming_the_setting(
 ) -> None:
     for name, value in environ.items():
         monkeypatch.setenv(name, value)
-    extra = ["--state-dir", str(tmp_path / "state"), "--token", "T"]
+    extra = ["--state-dir", str(tmp_path / "state"), "--token", TOKEN]
     if toml is not None:
         config = tmp_path / "daybreak.toml"
         config.write_text(toml)
@@ -274,7 +275,7 @@ def test_missing_pwm_chip_exits_1_with_the_reason(tmp_path: Path, capsys) -> Non
             "--sysfs-root", str(tmp_path / "no-pwm"),
             "--host", "127.0.0.1",
             "--port", str(free_port()),
-            "--token", "T",
+            "--token", TOKEN,
             "--state-dir", str(tmp_path / "state"),
         ]
     )  # fmt: skip
@@ -294,7 +295,7 @@ def test_port_in_use_exits_1(tmp_path: Path, capsys) -> None:
                 "--mock",
                 "--host", "127.0.0.1",
                 "--port", str(port),
-                "--token", "T",
+                "--token", TOKEN,
                 "--state-dir", str(tmp_path / "state"),
             ]
         )  # fmt: skip
@@ -425,3 +426,43 @@ def test_token_generated_stored_and_printed_once(tmp_path: Path, processes) -> N
     assert token not in second.stderr.read_text()
     assert token_file.read_text().strip() == token
     assert (tmp_path / "state" / "device_id").read_text().strip() == device_id
+
+
+@pytest.mark.parametrize(
+    ("source", "values"),
+    [
+        ("cli", {"token": "short-token"}),
+        ("env", {"DAYBREAK_TOKEN": "0123456789abcde"}),
+    ],
+)
+def test_a_token_under_16_characters_is_refused(source: str, values: dict[str, str]) -> None:
+    """The message names the setting, the rule and how to get a good token."""
+    cli_values, environ = (values, {}) if source == "cli" else ({}, values)
+    with pytest.raises(ConfigError, match="token: must be at least 16 characters") as caught:
+        load_settings(cli_values, environ=environ)
+    assert "secrets.token_urlsafe" in str(caught.value)
+
+
+def test_a_short_stored_token_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "token").write_text("abc\n")
+    with pytest.raises(ConfigError, match="shorter than 16 characters"):
+        resolve_token(Settings(state_dir=tmp_path))
+
+
+def test_the_help_example_has_no_short_token() -> None:
+    assert "--token T\n" not in cli.EPILOG
+    assert "--token T " not in cli.EPILOG
+
+
+def test_allowed_hosts_from_flags_lists_and_the_environment() -> None:
+    """``--allowed-host`` repeats and takes lists; TOML and the environment take lists."""
+    args = vars(
+        cli.build_parser().parse_args(
+            ["--allowed-host", "a.example,b.example", "--allowed-host", "c"]
+        )
+    )
+    assert load_settings(args, environ={}).allowed_host == ("a.example", "b.example", "c")
+    env = {"DAYBREAK_ALLOWED_HOST": "proxy.example, [::1]"}
+    assert load_settings({}, environ=env).allowed_host == ("proxy.example", "[::1]")
+    with pytest.raises(ConfigError, match="allowed_host: 'http://x' is not a host name"):
+        load_settings({"allowed_host": ["http://x"]}, environ={})

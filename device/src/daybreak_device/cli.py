@@ -20,7 +20,9 @@ keys as the long option names with underscores, e.g. pwm_chip = 0) and from
 environment variables DAYBREAK_<NAME> (e.g. DAYBREAK_PORT=8080). The command line
 wins over the environment, which wins over the config file.
 
-Try it on any PC:  daybreak-device --mock --host 127.0.0.1 --port 8080 --token T
+Try it on any PC:  daybreak-device --mock --host 127.0.0.1 --port 8080
+(the first start generates a long random token, prints it and keeps it in the state
+dir; a token of your own, --token, must have at least 16 characters)
 """
 
 
@@ -42,6 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
         if option.is_flag:
             parser.add_argument(
                 flag, dest=option.name, action=argparse.BooleanOptionalAction, help=option.help
+            )
+        elif option.repeatable:
+            parser.add_argument(
+                flag, dest=option.name, action="append", metavar=option.metavar, help=option.help
             )
         else:
             parser.add_argument(flag, dest=option.name, metavar=option.metavar, help=option.help)

@@ -8,6 +8,7 @@ that table, so they cannot disagree.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import tomllib
 from collections.abc import Callable, Mapping
@@ -18,6 +19,7 @@ from typing import Any, Literal
 from .alarms import load_timezone
 from .dimming import DIMMING_CURVES, DimmingCurve
 from .store import atomic_write_text
+from .throttle import MIN_TOKEN_LENGTH
 
 ENV_PREFIX = "DAYBREAK_"
 TOKEN_FILE = "token"  # noqa: S105 - a file name, not a secret
@@ -66,6 +68,8 @@ class Settings:
     log_level: str = "info"
     timezone: str | None = None
     zeroconf: bool = True
+    allowed_host: tuple[str, ...] = ()
+    max_connections: int = 256
 
     def pwm_frequency(self) -> float:
         """The PWM frequency: as set, else 1 kHz for gpiozero and 2 kHz for sysfs."""
@@ -83,6 +87,8 @@ class Option:
     help: str
     metavar: str | None = None
     is_flag: bool = False
+    #: The flag may be given more than once (and a value may be a comma-separated list).
+    repeatable: bool = False
 
 
 def _choice(*choices: str) -> Callable[[Any], str]:
@@ -125,6 +131,33 @@ def _text(value: Any) -> str:
     return value
 
 
+def _token(value: Any) -> str:
+    token = _text(value)
+    if len(token) < MIN_TOKEN_LENGTH:
+        raise ValueError(
+            f"must be at least {MIN_TOKEN_LENGTH} characters (this one has {len(token)}); "
+            "leave it out to have a long random one generated, or make one with: "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(24))'"
+        )
+    return token
+
+
+#: A host name or IP literal as it may appear in a ``Host`` header (without the port).
+_HOST_NAME = re.compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*\.?|\[[0-9A-Fa-f:.]+\]")
+
+
+def _host_names(value: Any) -> tuple[str, ...]:
+    items = value if isinstance(value, list | tuple) else [value]
+    names: list[str] = []
+    for item in items:
+        for name in _text(item).split(","):
+            name = name.strip()  # noqa: PLW2901
+            if not _HOST_NAME.fullmatch(name):
+                raise ValueError(f"{name!r} is not a host name (give names without port or scheme)")
+            names.append(name)
+    return tuple(names)
+
+
 def _timezone(value: Any) -> str:
     name = _text(value)
     load_timezone(name)  # ValueError for an unknown zone
@@ -140,9 +173,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("port", _ranged(int, 1, 65535), "TCP port for Socket.IO and REST (default 8080)", "N"),
     Option(
         "token",
-        _text,
-        "access token clients must present; default: the one stored in the state dir, "
-        "generated and printed once on first start",
+        _token,
+        f"access token clients must present, at least {MIN_TOKEN_LENGTH} characters; "
+        "default: the one stored in the state dir, generated and printed once on first start",
         "TOKEN",
     ),
     Option(
@@ -224,6 +257,22 @@ OPTIONS: tuple[Option, ...] = (
         "advertise the device on the LAN with zeroconf (mDNS, _daybreak._tcp; default on)",
         is_flag=True,
     ),
+    Option(
+        "allowed_host",
+        _host_names,
+        "another name the device answers to in the Host header, e.g. a reverse proxy's "
+        "(repeatable, or several separated by commas; IP addresses, localhost, the mDNS "
+        "names and the machine's host name are always allowed)",
+        "NAME",
+        repeatable=True,
+    ),
+    Option(
+        "max_connections",
+        _ranged(int, 8, 65536),
+        "most TCP connections open at once; newer ones are refused (default 256, and "
+        "always 64 below the limit on open files)",
+        "N",
+    ),
 )
 _BY_NAME = {option.name: option for option in OPTIONS}
 assert set(_BY_NAME) == {f.name for f in fields(Settings)}  # noqa: S101 - import-time check
@@ -278,6 +327,11 @@ def resolve_token(settings: Settings) -> tuple[str, bool]:
     except FileNotFoundError:
         stored = ""
     if stored:
+        if len(stored) < MIN_TOKEN_LENGTH:
+            raise ConfigError(
+                f"the token in {path} is shorter than {MIN_TOKEN_LENGTH} characters: "
+                "delete the file to have a long random one generated"
+            )
         return stored, False
     token = secrets.token_urlsafe(24)
     atomic_write_text(path, token + "\n", mode=0o600)

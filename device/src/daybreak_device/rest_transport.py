@@ -5,7 +5,9 @@ body, which path parameters join the payload, and which part of the ack it answe
 with. Every response is JSON, errors included, in the same ``{"ok": false, "error":
 {"code", "message"}}`` shape as the Socket.IO acks, with the HTTP status of the code;
 an unexpected exception answers ``internal_error`` (500, JSON) and is logged through
-the router's throttled policy, never as a traceback per request.
+the router's throttled policy, never as a traceback per request. The bearer token goes
+through the throttled :class:`~daybreak_device.throttle.Login`: a source that failed too
+often gets 429 ``rate_limited`` with ``Retry-After``, without its token being checked.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any, Literal
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
@@ -40,6 +42,7 @@ from .protocol import (
     error_ack,
 )
 from .router import Answerer
+from .throttle import Verdict
 
 HTTP_STATUS: dict[ErrorCode, int] = {
     "invalid_payload": 422,
@@ -52,6 +55,8 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     "limit_reached": 409,
     "conflict": 409,
     "storage_error": 507,
+    "rate_limited": 429,
+    "host_not_allowed": 421,
 }
 
 #: The part of a successful ack a route answers with (``None``: the whole ack).
@@ -109,9 +114,15 @@ class _BadJsonError(ProtocolError):
         super().__init__("invalid_payload", "body is not valid JSON")
 
 
-def error_response(code: ErrorCode, message: str, status: int | None = None) -> Response:
+def error_response(
+    code: ErrorCode,
+    message: str,
+    status: int | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
     """A JSON error in the acks' shape, with the code's HTTP status."""
-    headers = {"WWW-Authenticate": "Bearer"} if code == "unauthorized" else None
+    if code == "unauthorized":
+        headers = {"WWW-Authenticate": "Bearer", **(headers or {})}
     return JSONResponse(
         error_ack(code, message), status_code=status or HTTP_STATUS[code], headers=headers
     )
@@ -124,13 +135,19 @@ class RestTransport:
         self,
         router: Answerer,
         *,
-        authorized: Callable[[Any], bool],
+        login: Callable[[Any, str], Verdict],
+        authenticated: Callable[[Any], None],
         health: Callable[[], dict[str, Any]],
         extra: list[BaseRoute],
     ) -> None:
-        """Serve ``router``; ``health()`` answers ``GET /api/health`` (no token)."""
+        """Serve ``router``; ``health()`` answers ``GET /api/health`` (no token).
+
+        ``login(token, source)`` checks a bearer token; ``authenticated(client)`` is told
+        the ASGI ``client`` of every request that passed.
+        """
         self._router = router
-        self._authorized = authorized
+        self._login = login
+        self._authenticated = authenticated
         self._health = health
         by_path: dict[str, list[RestRoute]] = {}
         for route in ROUTES:
@@ -152,6 +169,9 @@ class RestTransport:
             route = by_method[request.method]
             try:
                 return await self._handle(route, request)
+            except ClientDisconnect:
+                # Gone, or cut off for sending its body too slowly: no one to answer.
+                return error_response("invalid_payload", "the request was not received", 400)
             except Exception as err:  # noqa: BLE001 - every answer is JSON, see above
                 self._router.log_unexpected(f"{request.method} {route.path}", err)
                 return error_response("internal_error", "the device could not answer")
@@ -160,8 +180,18 @@ class RestTransport:
 
     async def _handle(self, route: RestRoute, request: Request) -> Response:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not self._authorized(token.strip()):
+        source = request.client.host if request.client else ""
+        verdict = self._login(token.strip() if scheme.lower() == "bearer" else None, source)
+        if verdict.retry_after:
+            return error_response(
+                "rate_limited",
+                "too many failed logins from this address; "
+                f"try again in {verdict.retry_after_header} s",
+                headers={"Retry-After": verdict.retry_after_header},
+            )
+        if not verdict.ok:
             return error_response("unauthorized", "missing or wrong bearer token")
+        self._authenticated(request.scope.get("client"))
         try:
             payload = await _read_json(request) if route.body else None
             path = {key: request.path_params[name] for key, name in route.params.items()}

@@ -9,13 +9,20 @@ onto it (:mod:`~daybreak_device.sio_transport`, :mod:`~daybreak_device.rest_tran
 served by one uvicorn on one port), the :class:`~daybreak_device.push.PushStream`, the
 :class:`~daybreak_device.wake.WakePolicy` and zeroconf; then starts and stops them in
 order. Each of those lives in the module named after it.
+
+In front of both transports stand the defences against hostile peers on the LAN: the
+:class:`~daybreak_device.connections.ConnectionGuard` (a cap on connections below the
+descriptor limit, a deadline for every phase of a connection), the
+:class:`~daybreak_device.connections.PeerGuard` (the ``Host`` check of
+:mod:`~daybreak_device.hosts`), the throttled :class:`~daybreak_device.throttle.Login`
+and the :class:`~daybreak_device.peerlog.PeerLog`, which counts what peers get wrong and
+logs it as one line a minute at most.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import logging
 import secrets
 import signal
@@ -26,14 +33,24 @@ from typing import Any
 
 import socketio
 import uvicorn
+from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 from . import __version__
 from .alarms import AlarmScheduler, load_timezone, zone_name
 from .config import Settings, resolve_device_id
+from .connections import (
+    KEEP_ALIVE,
+    ConnectionGuard,
+    PeerGuard,
+    connection_limit,
+    raise_descriptor_limit,
+)
 from .dimming import Dimmer
 from .discovery import Advertiser, advertising_plan, build_service_info
+from .hosts import HostCheck, device_names
 from .light import LightController, iso_utc
 from .output import GpiozeroOutput, Output, SysfsPwmOutput, mock_pin_factory
+from .peerlog import AcceptErrors, PeerLog, QuietLibraryLog
 from .protocol import (
     EVENT_ALARMS,
     EVENT_STATE,
@@ -49,6 +66,7 @@ from .rest_transport import RestTransport
 from .router import Router
 from .sio_transport import CLIENTS_ROOM, MAX_FRAME_BYTES, SocketIOTransport
 from .statefile import StateFile
+from .throttle import Login
 from .wake import WakePolicy
 from .webpage import web_routes
 
@@ -57,6 +75,17 @@ __all__ = ["CLIENTS_ROOM", "MAX_FRAME_BYTES", "MODEL", "DaybreakServer", "build_
 _LOGGER = logging.getLogger(__name__)
 
 MODEL = "Daybreak DIY wake-up light"
+
+#: Connections accepted per event-loop iteration (asyncio's batch is the backlog).
+ACCEPT_BATCH = 32
+#: The kernel's queue of connections not yet accepted (uvicorn's default).
+LISTEN_BACKLOG = 2048
+#: What uvicorn logs about a peer's bytes (per connection or frame): counted instead.
+_UVICORN_PEER_MESSAGES = (
+    ("Invalid HTTP request received", "bad HTTP requests"),
+    ("Unsupported upgrade request", "bad HTTP requests"),
+    ("Invalid UTF-8 sequence received from client", "malformed frames"),
+)
 
 
 def build_output(settings: Settings) -> Output:
@@ -106,7 +135,6 @@ class DaybreakServer:
         ``clock`` is the wall clock (epoch seconds) of the ramps and alarms.
         """
         self.settings = settings
-        self._token = token.encode()
         self._output = output
         self._clock = clock
         # Push before persist: the state file's writer waits for the push stream.
@@ -131,9 +159,20 @@ class DaybreakServer:
             heartbeat_interval=settings.heartbeat_interval,
         )
         self._store.add_listener(self._push.state_changed)
+        #: What peers got wrong, counted and summarised (see :mod:`.peerlog`).
+        self.peers = PeerLog()
+        self._login = Login(token, self.peers)
+        self._accept_errors = AcceptErrors(self.peers)
+        self._uvicorn_filter = QuietLibraryLog(self.peers, _UVICORN_PEER_MESSAGES)
+        self.connections = ConnectionGuard(
+            settings.max_connections, self.peers, accepted=self._accept_errors.accepted
+        )
+        self._hosts = HostCheck()
         self._sio = SocketIOTransport(
             self,
-            authorized=self._authorized,
+            login=self._login.check,
+            authenticated=self.connections.authenticated,
+            peers=self.peers,
             initial=lambda: [(EVENT_STATE, self.state()), (EVENT_ALARMS, self.alarms_payload())],
             ping_interval=settings.ping_interval,
             ping_timeout=settings.ping_timeout,
@@ -141,11 +180,17 @@ class DaybreakServer:
         self.sio = self._sio.sio
         self._rest = RestTransport(
             self,
-            authorized=self._authorized,
+            login=self._login.check,
+            authenticated=self.connections.authenticated,
             health=self.health,
             extra=web_routes(),  # the device's web page: / and /static/..., no token
         )
-        self.app = socketio.ASGIApp(self.sio, other_asgi_app=self._rest.app)
+        self.app = PeerGuard(
+            socketio.ASGIApp(self.sio, other_asgi_app=self._rest.app),
+            guard=self.connections,
+            hosts=self._hosts,
+            peers=self.peers,
+        )
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -197,6 +242,24 @@ class DaybreakServer:
         self._started_monotonic = time.monotonic()
         settings = self.settings
         self._device_id = await asyncio.to_thread(_device_id, settings)
+        self._hosts.add(
+            *device_names(
+                name=settings.name,
+                device_id=self._device_id,
+                bind=settings.host,
+                allowed=settings.allowed_host,
+            )
+        )
+        descriptors = raise_descriptor_limit()
+        self.connections.limit = connection_limit(settings.max_connections, descriptors)
+        if self.connections.limit < settings.max_connections:
+            _LOGGER.warning(
+                "At most %d connections (not %d): the process may open %d files; "
+                "raise LimitNOFILE (ulimit -n) for more",
+                self.connections.limit,
+                settings.max_connections,
+                descriptors,
+            )
         if self._output is None:
             self._output = build_output(settings)
         dimmer = Dimmer(settings.dimming, settings.gamma, settings.min_duty)
@@ -247,6 +310,8 @@ class DaybreakServer:
         if settings.mock:
             self._controller.add_listener(self._log_mock_led)
         self._spawn(self._push.run(), "daybreak push stream")
+        self._accept_errors.install(asyncio.get_running_loop())
+        self._spawn(self.connections.run(tick=self.peers.flush), "daybreak connection guard")
 
         family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
         # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY on accepted connections only
@@ -258,11 +323,22 @@ class DaybreakServer:
         self._socket = sock
         config = uvicorn.Config(
             self.app,
+            http=self.connections.protocol_class(AutoHTTPProtocol),
             log_level="warning",
             lifespan="off",
             timeout_graceful_shutdown=1,
+            timeout_keep_alive=KEEP_ALIVE,
+            # asyncio accepts up to `backlog` connections per loop iteration: a burst of
+            # a thousand would stall every answer for ~0.1 s. The kernel's queue is made
+            # long again below, once uvicorn has called listen().
+            backlog=ACCEPT_BATCH,
             ws_max_size=MAX_FRAME_BYTES,
+            # The TCP peer is the client: X-Forwarded-For from a local process must not
+            # pick the address that logins are throttled by.
+            proxy_headers=False,
         )
+        # After uvicorn.Config: it configures its loggers.
+        logging.getLogger("uvicorn.error").addFilter(self._uvicorn_filter)
         self._uvicorn = _Uvicorn(config)
         self._serve_task = asyncio.create_task(
             self._uvicorn.serve(sockets=[sock]), name="daybreak uvicorn"
@@ -272,6 +348,7 @@ class DaybreakServer:
                 self._serve_task.result()  # raises what failed
                 raise RuntimeError("uvicorn stopped during startup")
             await asyncio.sleep(0.005)
+        sock.listen(LISTEN_BACKLOG)
         _LOGGER.info(
             "Daybreak device %r (id %s) serving on %s:%d with %s",
             settings.name,
@@ -338,6 +415,8 @@ class DaybreakServer:
             await asyncio.wait(eio_tasks)
         if self._socket is not None:
             self._socket.close()
+        self._accept_errors.uninstall()
+        logging.getLogger("uvicorn.error").removeFilter(self._uvicorn_filter)
         if self._output is not None:
             self._output.close(turn_off=self.settings.on_exit == "off")
 
@@ -374,9 +453,6 @@ class DaybreakServer:
         task.add_done_callback(self._tasks.discard)
 
     # -- payloads -------------------------------------------------------------------
-
-    def _authorized(self, token: Any) -> bool:
-        return isinstance(token, str) and hmac.compare_digest(token.encode(), self._token)
 
     async def _pushed(self) -> None:
         await self._push.sent()

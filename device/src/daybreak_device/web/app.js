@@ -237,6 +237,15 @@
         showLogin("Wrong token: the device refused it. Check the token and try again.");
         return;
       }
+      if (err && err.data && err.data.code === "rate_limited") {
+        // Too many wrong tokens from this address: the device did not even check this one.
+        closeSocket();
+        setConnection("idle", "Not connected");
+        showLogin(
+          `Too many wrong tokens from this address: try again in ${err.data.retry_after} s.`,
+        );
+        return;
+      }
       setConnection("reconnecting", "Reconnecting…");
       showError(
         `Cannot reach the device (${(err && err.message) || "no answer"}). Reconnecting…`,
