@@ -15,6 +15,7 @@ periodically. ``docs/protocol.md`` describes the same in prose.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -412,20 +413,26 @@ def error_ack(code: ErrorCode, message: str) -> Ack:
 
 
 def _number(low: float, high: float) -> Callable[[Any], float]:
-    """Return a validator for a finite real number in ``[low, high]`` (bool refused)."""
+    """Return a validator for a finite real number in ``[low, high]`` (bool refused).
 
-    def validate(value: Any) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise vol.Invalid(f"expected a number between {low:g} and {high:g}")
-        try:
-            number = float(value)
-        except OverflowError:  # an integer beyond the float range (JSON allows those)
-            number = math.inf
-        if not math.isfinite(number) or not low <= number <= high:
-            raise vol.Invalid(f"must be between {low:g} and {high:g}")
-        return number
+    The validator is :func:`_check_number` with its limits bound, a module-level function
+    run at validation time (not a closure made once at import), so that mutation testing
+    (``scripts/mutate``) can switch its code.
+    """
+    return functools.partial(_check_number, low, high)
 
-    return validate
+
+def _check_number(low: float, high: float, value: Any) -> float:
+    """Accept a finite real number in ``[low, high]`` (bool refused); return it as float."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise vol.Invalid(f"expected a number between {low:g} and {high:g}")
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond the float range (JSON allows those)
+        number = math.inf
+    if not math.isfinite(number) or not low <= number <= high:
+        raise vol.Invalid(f"must be between {low:g} and {high:g}")
+    return number
 
 
 def _strict_bool(value: Any) -> bool:
