@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import logging
+import re
 import time
 from datetime import datetime
 from pathlib import Path
@@ -562,3 +564,224 @@ async def test_sunrise_events_from_the_controller(tmp_path: Path) -> None:
     await until_no_sunrise(resumed)
     assert [(name, payload["alarm_id"]) for name, payload in events] == [("sunrise.finished", "a2")]
     await resumed.stop()
+
+
+# -- what the mutation tests found untested (scripts/mutate) ------------------------------
+
+
+class RecordingOutput(FlakyOutput):
+    """A flaky output that also records when (monotonic) each duty was written."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[tuple[float, float]] = []
+
+    def set_duty(self, duty: float) -> None:
+        super().set_duty(duty)
+        self.writes.append((time.monotonic(), duty))
+
+
+def messages(caplog, needle: str) -> list[str]:
+    return [r.getMessage() for r in caplog.records if needle in r.getMessage()]
+
+
+async def test_the_led_failing_again_after_recovering_is_survived_and_logged(
+    tmp_path: Path, caplog
+) -> None:
+    """Two outages in one sunrise: each is logged when it starts and when it ends."""
+    output = FlakyOutput()
+    controller = LightController(output, CIE, StateFile(tmp_path / "state.json"), tick_rate=50)
+    await controller.start()
+    await controller.start_sunrise(
+        {"duration": 1.2, "target_brightness": 255.0, "start_brightness": 0.0, "curve": "linear"}
+    )
+    for _ in range(2):
+        output.failing = True
+        await asyncio.sleep(0.15)
+        output.failing = False
+        await asyncio.sleep(0.15)
+    await until_no_sunrise(controller)
+    assert output.duty == 1.0
+    assert controller.snapshot()["brightness"] == 255
+    err = "cannot write 1 to duty_cycle: Input/output error"
+    assert messages(caplog, "Cannot drive the LED") == [
+        f"Cannot drive the LED (1 failed writes): {err}",
+        f"Cannot drive the LED (1 failed writes): {err}",
+    ]
+    works = messages(caplog, "works again")
+    assert len(works) == 2
+    assert all(re.fullmatch(r"LED output works again after \d+ failed writes", m) for m in works)
+    await controller.stop()
+
+
+async def test_a_long_output_outage_is_logged_every_500_failed_writes(
+    tmp_path: Path, caplog
+) -> None:
+    output = FlakyOutput()
+    controller = LightController(output, CIE, StateFile(tmp_path / "state.json"))
+    await controller.start()
+    output.failing = True
+    for level in range(1200):
+        controller._write_output(level % 255)
+    output.failing = False
+    controller._write_output(10.0)
+    assert [m.split(")")[0] for m in messages(caplog, "Cannot drive")] == [
+        "Cannot drive the LED (1 failed writes",
+        "Cannot drive the LED (500 failed writes",
+        "Cannot drive the LED (1000 failed writes",
+    ]
+    assert messages(caplog, "works again") == ["LED output works again after 1200 failed writes"]
+    assert output.duty == CIE.duty(10.0)
+    await controller.stop()
+
+
+async def test_a_ramp_runs_at_the_tick_rate(tmp_path: Path) -> None:
+    output = RecordingOutput()
+    controller = LightController(output, CIE, StateFile(tmp_path / "state.json"), tick_rate=20)
+    await controller.start()
+    output.writes.clear()
+    await controller.set_light({"brightness": 255.0, "transition": 1.0})
+    async with asyncio.timeout(3):
+        while controller.snapshot()["transition"] is not None:
+            await asyncio.sleep(0.02)
+    # 20 Hz for 1 s: the first write, 19 ticks and the final write (not half as many).
+    assert 16 <= len(output.writes) <= 22
+    await controller.stop()
+
+
+async def test_after_a_stall_the_ramp_skips_the_missed_ticks(tmp_path: Path) -> None:
+    """A blocked event loop (a slow SD card, a busy Pi) does not cause a burst of writes:
+    the ramp writes the level for now, then keeps to its 10 Hz grid of deadlines."""
+    output = RecordingOutput()
+    controller = LightController(output, CIE, StateFile(tmp_path / "state.json"), tick_rate=10)
+    await controller.start()
+    loop = asyncio.get_running_loop()
+    output.writes.clear()
+    begin = loop.time()
+    await controller.set_light({"brightness": 255.0, "transition": 2.0})
+    stall_end: list[float] = []
+
+    def stall() -> None:
+        time.sleep(0.4)
+        stall_end.append(time.monotonic())
+
+    loop.call_at(begin + 0.25, stall)
+    await asyncio.sleep(1.2)
+    after = [at for at, _ in output.writes if at >= stall_end[0]]
+    # The overdue tick at once, then the next deadline on the grid (0.7 s: 0.05 s later),
+    # never the four ticks the stall swallowed.
+    assert after[0] - stall_end[0] < 0.03
+    assert 0.02 < after[1] - after[0] < 0.09
+    assert after[1] - begin == pytest.approx(0.7, abs=0.03)
+    assert all(b - a > 0.05 for a, b in itertools.pairwise(after[1:]))
+    await controller.stop()
+
+
+async def test_a_fade_to_off_running_at_restart_goes_on(tmp_path: Path, caplog) -> None:
+    """A fade to off saved at shutdown is resumed, not dropped (the light would stay on)."""
+    path = tmp_path / "state.json"
+    wall = [1_000.0]
+    output = FlakyOutput()
+    controller = LightController(output, CIE, StateFile(path), wall_clock=lambda: wall[0])
+    await controller.start()
+    await controller.set_light({"brightness": 200.0})
+    await controller.set_light({"on": False, "transition": 60.0})
+    await controller.stop()
+    saved = json.loads(path.read_text())
+    assert saved["ramp"]["target"] == 0.0
+    wall[0] += 30.0
+    resumed = LightController(output, CIE, StateFile(path), wall_clock=lambda: wall[0])
+    with caplog.at_level(logging.INFO):
+        await resumed.start()
+    state = resumed.snapshot()
+    assert state["on"] is False
+    assert state["transition"] == {
+        "target_brightness": 0.0,
+        "ends_at": "1970-01-01T00:17:40.000+00:00",
+    }
+    assert state["level"] == pytest.approx(100.0, abs=1)
+    assert messages(caplog, "Resuming") == ["Resuming transition 30.0 s in, 30.0 s left"]
+    await resumed.stop()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"start": 0.0, "target": 0.0},
+        {"start": 255.0, "target": 255.0},
+        {"start": 0.0, "target": 255.0},
+        {"duration": 0.0},
+        {"alarm_id": "x" * 64},
+        {"alarm_id": "a"},
+    ],
+)
+def test_ramp_from_json_accepts_the_limits(change: dict[str, Any]) -> None:
+    data = {**GOOD, **change}
+    assert Ramp.from_json(data).to_json() == {"alarm_id": None, **data}
+
+
+def test_ramp_from_json_messages() -> None:
+    cases = [
+        ("x", "ramp is not an object"),
+        ({**GOOD, "kind": "fade"}, "ramp kind or curve unknown"),
+        ({**GOOD, "curve": "cubic"}, "ramp kind or curve unknown"),
+        ({**GOOD, "start": None}, "ramp numbers missing or not finite"),
+        ({**GOOD, "started_at": 10**400}, "ramp numbers missing or not finite"),
+        ({**GOOD, "target": 256}, "ramp values out of range"),
+        ({**GOOD, "alarm_id": ""}, "ramp alarm id is not a valid id or null"),
+    ]
+    for data, message in cases:
+        with pytest.raises(ValueError) as info:
+            Ramp.from_json(data)
+        assert str(info.value) == message
+
+
+async def test_a_dim_brightness_below_one_turns_the_light_on(tmp_path: Path) -> None:
+    """Brightness is a float: 0.5 is a (very dim) light, and "on" brings it back."""
+    output = FlakyOutput()
+    controller = LightController(output, CIE, StateFile(tmp_path / "state.json"))
+    await controller.start()
+    state = await controller.set_light({"brightness": 0.5})
+    assert (state["on"], state["level"], state["brightness"]) == (True, 0.5, 0)
+    assert output.duty == CIE.duty(0.5) > 0
+    await controller.set_light({"on": False})
+    assert output.duty == 0.0
+    state = await controller.set_light({"on": True})
+    assert (state["on"], state["level"]) == (True, 0.5)
+    await controller.stop()
+
+
+async def test_stopping_a_sunrise_still_at_level_0_reports_off(tmp_path: Path) -> None:
+    output = FlakyOutput()
+    frozen = 5_000.0  # the sunrise has not moved yet when it is stopped
+    controller = LightController(
+        output, CIE, StateFile(tmp_path / "state.json"), wall_clock=lambda: frozen
+    )
+    await controller.start()
+    state = await controller.start_sunrise(sunrise_command(600.0))
+    assert (state["on"], state["level"]) == (True, 0.0)
+    state = await controller.stop_sunrise()
+    assert (state["on"], state["brightness"], state["sunrise"]) == (False, 0, None)
+    assert output.duty == 0.0
+    # "on" then restores the brightness the sunrise was going to, not level 0.
+    state = await controller.set_light({"on": True})
+    assert (state["on"], state["level"]) == (True, 90.0)
+    await controller.stop()
+
+
+async def test_stopping_a_sunrise_below_level_1_keeps_the_on_brightness(tmp_path: Path) -> None:
+    output = FlakyOutput()
+    controller = LightController(
+        output, CIE, StateFile(tmp_path / "state.json"), wall_clock=lambda: 5_000.0
+    )
+    await controller.start()
+    await controller.start_sunrise({**sunrise_command(600.0), "start_brightness": 0.99})
+    state = await controller.stop_sunrise()
+    assert (state["on"], state["level"]) == (True, 0.99)
+    await controller.set_light({"on": False})
+    assert (await controller.set_light({"on": True}))["level"] == 90.0
+    await controller.start_sunrise({**sunrise_command(600.0), "start_brightness": 1.0})
+    await controller.stop_sunrise()
+    await controller.set_light({"on": False})
+    assert (await controller.set_light({"on": True}))["level"] == 1.0
+    await controller.stop()
