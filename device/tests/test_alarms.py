@@ -220,6 +220,27 @@ def test_next_sunrise_is_the_earliest_start_of_the_enabled_alarms() -> None:
     assert next_sunrise([], BERLIN, now) is None
 
 
+def test_a_disabled_alarm_listed_first_hides_no_other() -> None:
+    now = MONDAY_5AM
+    off = Alarm("off", "05:30", (0,), enabled=False)
+    on = Alarm("on", "06:00", (0,), duration=60)
+    later = Alarm("later", "08:00", (0,), duration=60)
+    assert next_sunrise([off, on], BERLIN, now).alarm_id == "on"
+    assert next_sunrise([off, off, later, on], BERLIN, now).alarm_id == "on"
+
+
+def test_alarms_with_the_same_sunrise_show_the_oldest() -> None:
+    """Ties (same start and wake) go to the alarm listed first, the oldest."""
+    first = Alarm("first", "06:30", (0,), duration=1800)
+    second = Alarm("second", "06:30", (0,), duration=1800)
+    assert next_sunrise([first, second], BERLIN, MONDAY_5AM).alarm_id == "first"
+    assert next_sunrise([second, first], BERLIN, MONDAY_5AM).alarm_id == "second"
+    # Same start, different wake: the earlier wake comes first, whatever the order.
+    short_early = Alarm("short", "06:01", (0,), duration=60)  # 06:00 to 06:01
+    long_late = Alarm("long", "06:30", (0,), duration=1800)  # 06:00 to 06:30
+    assert next_sunrise([long_late, short_early], BERLIN, MONDAY_5AM).alarm_id == "short"
+
+
 # -- time zones and the setting ----------------------------------------------------------
 
 
@@ -491,6 +512,37 @@ async def test_several_due_at_once_the_latest_start_wins() -> None:
         long.id: at(BERLIN, 2026, 11, 23, 6, 40),
         short.id: at(BERLIN, 2026, 11, 23, 6, 30),
     }
+
+
+async def test_a_disabled_alarm_created_first_does_not_stop_the_others_firing() -> None:
+    """The alarm the user set fires even when an older, switched-off alarm is listed first."""
+    clock = FakeClock(MONDAY_5AM)
+    scheduler, fired = scheduler_on(clock)
+    await scheduler.create(create_command(time="05:40", duration=600, enabled=False))
+    await scheduler.create(create_command(time="06:10", duration=600, enabled=False))
+    on = await scheduler.create(create_command(time="06:30", duration=1800))
+    start, wake = at(BERLIN, 2026, 11, 23, 6, 0), at(BERLIN, 2026, 11, 23, 6, 30)
+    assert scheduler.next_sunrise_payload() == {
+        "alarm_id": on.id,
+        "starts_at": "2026-11-23T06:00:00+01:00",
+        "wake_at": "2026-11-23T06:30:00+01:00",
+    }
+    clock.now = start
+    await scheduler.check()
+    assert fired.fires == [(on.id, start, wake, start)]
+    assert [a.last_wake for a in scheduler.alarms] == [None, None, wake]
+
+
+async def test_two_alarms_with_the_same_sunrise_fire_one_sunrise() -> None:
+    clock = FakeClock(at(BERLIN, 2026, 11, 23, 6, 0))
+    scheduler, fired = scheduler_on(clock)
+    first = await scheduler.create(create_command(time="06:30", duration=1800))
+    second = await scheduler.create(create_command(time="06:30", duration=1800))
+    await scheduler.check()
+    assert [f[0] for f in fired.fires] == [first.id]  # the oldest, as next_sunrise showed
+    wake = at(BERLIN, 2026, 11, 23, 6, 30)
+    assert {a.id: a.last_wake for a in scheduler.alarms} == {first.id: wake, second.id: wake}
+    assert scheduler.next_sunrise().alarm_id == first.id
 
 
 async def test_a_failing_fire_is_logged_and_not_retried(caplog) -> None:
