@@ -6,6 +6,8 @@ import json
 import logging
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -183,3 +185,28 @@ def test_read_json_object_returns_the_object(tmp_path: Path) -> None:
     path = tmp_path / "state.json"
     path.write_text(json.dumps({"on": True, "level": 12.5}), encoding="utf-8")
     assert read_json_object(path) == {"on": True, "level": 12.5}
+
+
+def test_files_are_utf_8_whatever_the_locale(tmp_path: Path) -> None:
+    """A device started without a UTF-8 locale (``LANG=C``, no coercion) still writes and
+    reads text with accents: the files are UTF-8, not the locale's encoding (ASCII)."""
+    written, saved = tmp_path / "name.txt", tmp_path / "state.json"
+    saved.write_text('{"name": "Küche"}', encoding="utf-8")
+    code = (
+        "import sys; from pathlib import Path; "
+        "from daybreak_device.store import atomic_write_text, read_json_object; "
+        # ASCII source: under LANG=C the command line must be ASCII too.
+        "atomic_write_text(Path(sys.argv[1]), 'Schlafzimmer \\u00e9 \\u2600'); "
+        "print(ascii(read_json_object(Path(sys.argv[2]))))"
+    )
+    env = {**os.environ, "LC_ALL": "C", "LANG": "C", "PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0"}
+    run = subprocess.run(
+        [sys.executable, "-c", code, str(written), str(saved)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert written.read_bytes() == "Schlafzimmer é ☀".encode()
+    assert run.stdout.strip() == ascii({"name": "Küche"})
