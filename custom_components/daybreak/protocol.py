@@ -15,11 +15,11 @@ periodically. ``docs/protocol.md`` describes the same in prose.
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, Final, Literal, NotRequired, TypeAlias, TypedDict
 
 import voluptuous as vol
@@ -412,27 +412,29 @@ def error_ack(code: ErrorCode, message: str) -> Ack:
     return {"ok": False, "error": {"code": code, "message": message}}
 
 
-def _number(low: float, high: float) -> Callable[[Any], float]:
-    """Return a validator for a finite real number in ``[low, high]`` (bool refused).
+@dataclass(frozen=True, slots=True)
+class _Number:
+    """A validator for a finite real number in ``[low, high]`` (bool refused).
 
-    The validator is :func:`_check_number` with its limits bound, a module-level function
-    run at validation time (not a closure made once at import), so that mutation testing
-    (``scripts/mutate``) can switch its code.
+    An object whose check is a method run at validation time, not a closure made once at
+    import: mutation testing (``scripts/mutate``) can switch only code that runs later.
     """
-    return functools.partial(_check_number, low, high)
 
+    low: float
+    high: float
 
-def _check_number(low: float, high: float, value: Any) -> float:
-    """Accept a finite real number in ``[low, high]`` (bool refused); return it as float."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise vol.Invalid(f"expected a number between {low:g} and {high:g}")
-    try:
-        number = float(value)
-    except OverflowError:  # an integer beyond the float range (JSON allows those)
-        number = math.inf
-    if not math.isfinite(number) or not low <= number <= high:
-        raise vol.Invalid(f"must be between {low:g} and {high:g}")
-    return number
+    def __call__(self, value: Any) -> float:
+        """Return ``value`` as a float, or raise ``vol.Invalid`` saying what is allowed."""
+        low, high = self.low, self.high
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise vol.Invalid(f"expected a number between {low:g} and {high:g}")
+        try:
+            number = float(value)
+        except OverflowError:  # an integer beyond the float range (JSON allows those)
+            number = math.inf
+        if not math.isfinite(number) or not low <= number <= high:
+            raise vol.Invalid(f"must be between {low:g} and {high:g}")
+        return number
 
 
 def _strict_bool(value: Any) -> bool:
@@ -467,8 +469,8 @@ SET_LIGHT_SCHEMA: Final = vol.All(
     vol.Schema(
         {
             vol.Optional("on"): _strict_bool,
-            vol.Optional("brightness"): _number(BRIGHTNESS_MIN, BRIGHTNESS_MAX),
-            vol.Optional("transition"): _number(0, TRANSITION_MAX),
+            vol.Optional("brightness"): _Number(BRIGHTNESS_MIN, BRIGHTNESS_MAX),
+            vol.Optional("transition"): _Number(0, TRANSITION_MAX),
         }
     ),
     _needs_on_or_brightness,
@@ -476,15 +478,15 @@ SET_LIGHT_SCHEMA: Final = vol.All(
 
 START_SUNRISE_SCHEMA: Final = vol.Schema(
     {
-        vol.Optional("duration", default=DEFAULT_SUNRISE_DURATION): _number(
+        vol.Optional("duration", default=DEFAULT_SUNRISE_DURATION): _Number(
             SUNRISE_DURATION_MIN, SUNRISE_DURATION_MAX
         ),
-        vol.Optional("target_brightness", default=float(BRIGHTNESS_MAX)): _number(
+        vol.Optional("target_brightness", default=float(BRIGHTNESS_MAX)): _Number(
             1, BRIGHTNESS_MAX
         ),
         vol.Optional("start_brightness", default=None): vol.Any(
             None,
-            _number(BRIGHTNESS_MIN, BRIGHTNESS_MAX),
+            _Number(BRIGHTNESS_MIN, BRIGHTNESS_MAX),
             msg=f"expected null or a number between {BRIGHTNESS_MIN} and {BRIGHTNESS_MAX}",
         ),
         vol.Optional("curve", default="linear"): _curve,
@@ -535,8 +537,8 @@ _ALARM_FIELDS: Final[dict[str, Callable[[Any], Any]]] = {
     "time": _alarm_time,
     "weekdays": _weekdays,
     "enabled": _strict_bool,
-    "duration": _number(ALARM_DURATION_MIN, ALARM_DURATION_MAX),
-    "target_brightness": _number(1, BRIGHTNESS_MAX),
+    "duration": _Number(ALARM_DURATION_MIN, ALARM_DURATION_MAX),
+    "target_brightness": _Number(1, BRIGHTNESS_MAX),
     "curve": _curve,
 }
 
