@@ -11,6 +11,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 from gpiozero.pins.mock import MockPWMPin
@@ -784,4 +785,39 @@ async def test_stopping_a_sunrise_below_level_1_keeps_the_on_brightness(tmp_path
     await controller.stop_sunrise()
     await controller.set_light({"on": False})
     assert (await controller.set_light({"on": True}))["level"] == 1.0
+    await controller.stop()
+
+
+async def test_a_wall_clock_step_moves_the_reported_times_not_the_light(
+    tmp_path: Path, caplog
+) -> None:
+    wall = [10_000.0]
+    output = FlakyOutput()
+    controller = LightController(
+        output, CIE, StateFile(tmp_path / "state.json"), wall_clock=lambda: wall[0]
+    )
+    await controller.start()
+    await controller.start_sunrise({**sunrise_command(600.0), "start_brightness": 30.0})
+    first = controller.snapshot()["sunrise"]
+    assert first["started_at"] == "1970-01-01T02:46:40.000+00:00"
+    wall[0] += 0.9  # NTP's usual small corrections: nothing changes
+    assert controller.snapshot()["sunrise"]["started_at"] == first["started_at"]
+    assert messages(caplog, "wall clock") == []
+    wall[0] += 99.1  # a step of 100 s in all: the times follow, the light does not
+    with caplog.at_level(logging.INFO):
+        moved = controller.snapshot()
+    started = datetime.fromisoformat(moved["sunrise"]["started_at"]).timestamp()
+    assert started == pytest.approx(10_100.0, abs=0.2)  # less the time the sunrise has run
+    assert datetime.fromisoformat(moved["sunrise"]["ends_at"]).timestamp() == started + 600
+    assert moved["sunrise"]["progress"] < 0.01
+    assert moved["level"] == pytest.approx(30.0, abs=0.5)
+    [message] = messages(caplog, "wall clock")
+    assert re.fullmatch(
+        r"The wall clock moved \+100\.0 s during the sunrise; "
+        r"it keeps its schedule \(\d{3}\.\d s left\)",
+        message,
+    ), message
+    assert float(message.split("(")[1].split()[0]) == pytest.approx(600.0, abs=1)
+    assert controller.snapshot()["sunrise"] == {**moved["sunrise"], "progress": ANY}
+    assert len(messages(caplog, "wall clock")) == 1  # re-anchored once, not every time
     await controller.stop()
