@@ -208,5 +208,9 @@ def test_files_are_utf_8_whatever_the_locale(tmp_path: Path) -> None:
         check=False,
     )
     assert run.returncode == 0, run.stderr
-    assert written.read_bytes() == "Schlafzimmer é ☀".encode()
     assert run.stdout.strip() == ascii({"name": "Küche"})
+    # The same bytes as this process writes (whose locale may well be UTF-8).
+    here = tmp_path / "here.txt"
+    atomic_write_text(here, "Schlafzimmer é ☀")
+    assert written.read_bytes() == here.read_bytes() == "Schlafzimmer é ☀".encode()
+    assert read_json_object(saved) == {"name": "Küche"}
