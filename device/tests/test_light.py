@@ -821,3 +821,118 @@ async def test_a_wall_clock_step_moves_the_reported_times_not_the_light(
     assert controller.snapshot()["sunrise"] == {**moved["sunrise"], "progress": ANY}
     assert len(messages(caplog, "wall clock")) == 1  # re-anchored once, not every time
     await controller.stop()
+
+
+async def test_stop_keeps_a_running_sunrise_without_reporting_it_cancelled(tmp_path: Path) -> None:
+    """A restart is not a cancellation: stop() saves the sunrise and sends no event."""
+    events: list[str] = []
+    output = FlakyOutput()
+    controller = LightController(output, CIE, StateFile(tmp_path / "state.json"))
+    controller.add_event_listener(lambda event, payload: events.append(event))
+    await controller.start()
+    await controller.start_sunrise(sunrise_command(600.0))
+    await controller.stop()
+    assert events == ["sunrise.started"]
+    assert json.loads((tmp_path / "state.json").read_text())["ramp"]["kind"] == "sunrise"
+
+
+async def test_stop_before_start_touches_nothing(tmp_path: Path, caplog) -> None:
+    controller = LightController(FlakyOutput(), CIE, StateFile(tmp_path / "state.json"))
+    await controller.stop()
+    assert caplog.records == []
+    assert list(tmp_path.iterdir()) == []
+
+
+async def test_stop_on_a_broken_or_hung_disk_says_why_and_gives_up_in_a_second(
+    tmp_path: Path, caplog, monkeypatch
+) -> None:
+    from daybreak_device import statefile  # noqa: PLC0415
+
+    def full(path: Path, data: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    controller = LightController(FlakyOutput(), CIE, StateFile(tmp_path / "state.json"))
+    await controller.start()
+    monkeypatch.setattr(statefile, "atomic_write_json", full)
+    await controller.stop()
+    assert messages(caplog, "Stopping") == [
+        (
+            "Stopping with the newest state not saved: the change is made but not saved: "
+            "cannot write state.json: No space left on device"
+        )
+    ]
+    caplog.clear()
+
+    def hung(path: Path, data: Any) -> None:
+        time.sleep(1.6)
+
+    controller = LightController(FlakyOutput(), CIE, StateFile(tmp_path / "other.json"))
+    await controller.start()
+    monkeypatch.setattr(statefile, "atomic_write_json", hung)
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    await controller.stop()
+    assert 0.9 < loop.time() - began < 1.4
+    assert messages(caplog, "Stopping") == ["Stopping with the newest state not saved: timeout"]
+
+
+async def test_removed_listeners_are_not_called(tmp_path: Path) -> None:
+    controller = LightController(FlakyOutput(), CIE, StateFile(tmp_path / "state.json"))
+    await controller.start()
+    heard: list[str] = []
+    remove = controller.add_listener(lambda: heard.append("state"))
+    remove_event = controller.add_event_listener(lambda event, payload: heard.append(event))
+    await controller.start_sunrise(sunrise_command(600.0))
+    assert heard == ["sunrise.started", "state"]
+    remove()
+    remove_event()
+    await controller.stop_sunrise()
+    assert heard == ["sunrise.started", "state"]
+    with pytest.raises(RuntimeError, match=r"^no ramp is running$"):
+        controller._started_at()
+    await controller.stop()
+
+
+async def test_brightness_0_turns_off_and_on_brings_back_the_last_brightness(
+    tmp_path: Path,
+) -> None:
+    output = FlakyOutput()
+    controller = LightController(output, CIE, StateFile(tmp_path / "state.json"))
+    await controller.start()
+    await controller.set_light({"brightness": 120.0})
+    state = await controller.set_light({"on": True, "brightness": 0.0})  # 0 wins: off
+    assert (state["on"], state["level"], output.duty) == (False, 0.0, 0.0)
+    state = await controller.set_light({"on": True})
+    assert (state["on"], state["level"]) == (True, 120.0)
+    state = await controller.set_light({"brightness": 1.0})
+    assert (state["on"], state["level"]) == (True, 1.0)
+    await controller.stop()
+
+
+async def test_a_scheduled_sunrise_joins_its_schedule(tmp_path: Path) -> None:
+    """An alarm's sunrise noticed late starts at the level its schedule calls for now."""
+    wall = 50_000.0
+    controller = LightController(
+        FlakyOutput(), CIE, StateFile(tmp_path / "state.json"), wall_clock=lambda: wall
+    )
+    await controller.start()
+    state = await controller.start_sunrise(sunrise_command(600.0), started_at=wall - 300.0)
+    assert state["sunrise"]["started_at"] == "1970-01-01T13:48:20.000+00:00"
+    assert state["sunrise"]["progress"] == 0.5
+    assert state["level"] == pytest.approx(45.0)
+    await controller.stop()
+
+
+async def test_a_sunrise_started_while_fading_out_starts_from_dark(tmp_path: Path) -> None:
+    """The light is off (fading out): a sunrise without a start brightness starts at 0."""
+    controller = LightController(FlakyOutput(), CIE, StateFile(tmp_path / "state.json"))
+    await controller.start()
+    await controller.set_light({"brightness": 200.0})
+    await controller.set_light({"on": False, "transition": 60.0})
+    assert controller.current_level() > 150
+    state = await controller.start_sunrise(
+        {"duration": 600.0, "target_brightness": 255.0, "start_brightness": None, "curve": "linear"}
+    )
+    assert state["sunrise"]["start_brightness"] == 0.0
+    assert state["level"] < 1
+    await controller.stop()
