@@ -1704,3 +1704,164 @@ def test_an_alarm_set_fires_a_sunrise_that_ends_at_the_wake_time(
     assert (after["on"], after["level"], after["sunrise"]) == (True, target, None)
     next_wake = datetime.fromisoformat(after["next_sunrise"]["wake_at"])
     assert next_wake.date() == datetime.fromisoformat(wake_local).date() + timedelta(days=7)
+
+
+# -- what the device logs and says (found untested by scripts/mutate) ------------------------
+
+
+def alarm_log(caplog) -> list[tuple[int, str]]:
+    return [(r.levelno, r.getMessage()) for r in caplog.records if r.name == alarms_module.__name__]
+
+
+async def test_the_alarm_log_tells_each_change_and_sunrise(caplog) -> None:
+    clock = FakeClock(at(BERLIN, 2026, 11, 23, 6, 10))  # inside the 06:00-06:30 window
+    scheduler, fired = scheduler_on(clock)
+    with caplog.at_level(logging.INFO, logger=alarms_module.__name__):
+        a = await scheduler.create(create_command(time="06:30", duration=1800, weekdays=[0, 2]))
+        await scheduler.check()
+        await scheduler.update({"id": a.id, "enabled": False, "target_brightness": 127.5})
+        await scheduler.update({"id": a.id, "enabled": True})
+        await scheduler.skip_next(a.id)
+        await scheduler.skip_next(a.id)  # already skipped: nothing to do, nothing said
+        await scheduler.skip_next(a.id, skip=False)
+        await scheduler.delete(a.id)
+    assert alarm_log(caplog) == [
+        (logging.INFO, "Alarm id0 created: 06:30 [M,W] on, 1800 s to 255"),
+        (
+            logging.INFO,
+            (
+                "Alarm id0: sunrise from 2026-11-23T06:00:00+01:00 to 2026-11-23T06:30:00+01:00"
+                " (noticed 600 s late: joining it)"
+            ),
+        ),
+        (logging.INFO, "Alarm id0 changed: 06:30 [M,W] off, 1800 s to 127.5"),
+        (logging.INFO, "Alarm id0 changed: 06:30 [M,W] on, 1800 s to 127.5"),
+        (logging.INFO, "Alarm id0: next occurrence skipped"),
+        (logging.INFO, "Alarm id0: next occurrence un-skipped"),
+        (logging.INFO, "Alarm id0 deleted"),
+    ]
+    assert len(fired.fires) == 1
+
+
+async def test_an_alarm_on_time_is_not_called_late(caplog) -> None:
+    clock = FakeClock(at(BERLIN, 2026, 11, 23, 6, 0) + 0.5)
+    scheduler, _ = scheduler_on(clock)
+    with caplog.at_level(logging.INFO, logger=alarms_module.__name__):
+        await scheduler.create(create_command(time="06:30", duration=1800, weekdays=[5, 6, 0]))
+        await scheduler.check()
+    assert alarm_log(caplog)[-1] == (
+        logging.INFO,
+        "Alarm id0: sunrise from 2026-11-23T06:00:00+01:00 to 2026-11-23T06:30:00+01:00",
+    )
+    assert alarm_log(caplog)[0] == (
+        logging.INFO,
+        "Alarm id0 created: 06:30 [M,S,S] on, 1800 s to 255",  # Monday first
+    )
+
+
+async def test_refusals_say_what_is_wrong() -> None:
+    scheduler, _ = scheduler_on(FakeClock(MONDAY_5AM))
+    await scheduler.create(create_command(id="kitchen", time="06:30"))
+    with pytest.raises(ProtocolError) as info:
+        await scheduler.create(create_command(id="kitchen", time="07:00"))
+    assert (info.value.code, info.value.message) == (
+        "conflict",
+        "an alarm with id 'kitchen' exists already",
+    )
+    with pytest.raises(ProtocolError) as info:
+        scheduler.get("x" * 100)
+    assert (info.value.code, info.value.message) == ("not_found", f"no alarm with id {'x' * 64!r}")
+    for _ in range(MAX_ALARMS - 1):
+        await scheduler.create(create_command(time="06:30"))
+    with pytest.raises(ProtocolError) as info:
+        await scheduler.create(create_command(time="06:30"))
+    assert (info.value.code, info.value.message) == ("limit_reached", "there are 20 alarms already")
+
+
+def test_loading_says_why_an_alarm_is_dropped(caplog) -> None:
+    scheduler, _ = scheduler_on(FakeClock(MONDAY_5AM))
+    good = Alarm("good", "06:30", (0,)).to_json()
+    with caplog.at_level(logging.WARNING, logger=alarms_module.__name__):
+        scheduler.load({"not": "a list"})
+        scheduler.load([good, good, {**good, "id": "x", "time": "6:30"}])
+    assert alarm_log(caplog) == [
+        (logging.WARNING, "Saved alarms are not a list; starting without alarms"),
+        (logging.WARNING, "Dropping saved alarm 'good': duplicate id or over the limit"),
+        (
+            logging.WARNING,
+            "Dropping an invalid saved alarm (time is not HH:MM): "
+            + repr({**good, "id": "x", "time": "6:30"}),
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"id": 5}, "alarm id missing or invalid"),
+        ({"id": ""}, "alarm id missing or invalid"),
+        ({"id": "x" * 65}, "alarm id missing or invalid"),
+        ({"time": "24:00"}, "time is not HH:MM"),
+        ({"time": 630}, "time is not HH:MM"),
+        ({"weekdays": []}, "weekdays are not distinct days 0-6"),
+        ({"weekdays": [1, 1]}, "weekdays are not distinct days 0-6"),
+        ({"weekdays": [7]}, "weekdays are not distinct days 0-6"),
+        ({"weekdays": [-1]}, "weekdays are not distinct days 0-6"),
+        ({"weekdays": [True]}, "weekdays are not distinct days 0-6"),
+        ({"weekdays": "0"}, "weekdays are not distinct days 0-6"),
+        ({"enabled": 1}, "enabled is not a boolean"),
+        ({"duration": "60"}, "duration is not a number"),
+        ({"duration": True}, "duration is not a number"),
+        ({"duration": math.nan}, "duration is not finite"),
+        ({"duration": 10**400}, "duration is not finite"),
+        ({"target_brightness": math.inf}, "target_brightness is not finite"),
+        ({"duration": 0}, "duration or target brightness out of range"),
+        ({"target_brightness": 0}, "duration or target brightness out of range"),
+        ({"target_brightness": 255.5}, "duration or target brightness out of range"),
+        ({"curve": "sine"}, "curve unknown"),
+        ({"last_wake": "1"}, "alarm bookkeeping is not a finite number or null"),
+        ({"skip_wake": math.inf}, "alarm bookkeeping is not a finite number or null"),
+        ({"last_wake": False}, "alarm bookkeeping is not a finite number or null"),
+    ],
+)
+def test_stored_alarm_refusals(change: dict[str, Any], message: str) -> None:
+    data = {**Alarm("a", "06:30", (0,)).to_json(), **change}
+    with pytest.raises(ValueError) as info:
+        Alarm.from_json(data)
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"time": "00:00"},
+        {"time": "23:59"},
+        {"time": "19:05"},
+        {"weekdays": [6, 0]},
+        {"weekdays": [0, 1, 2, 3, 4, 5, 6]},
+        {"target_brightness": 255},
+        {"target_brightness": 0.5},
+        {"duration": 0.1},
+        {"last_wake": 5, "skip_wake": 7.5},
+        {"id": "x" * 64},
+        {"id": "a b"},
+    ],
+)
+def test_stored_alarms_at_the_limits_load(change: dict[str, Any]) -> None:
+    data = {**Alarm("a", "06:30", (0,)).to_json(), **change}
+    alarm = Alarm.from_json(data)
+    expected = {**data, "weekdays": sorted(data["weekdays"])}
+    for key in ("duration", "target_brightness", "last_wake", "skip_wake"):
+        if expected[key] is not None:
+            expected[key] = float(expected[key])
+    assert alarm.to_json() == expected
+
+
+def test_stored_alarm_defaults_for_old_files() -> None:
+    assert Alarm.from_json({"id": "old", "time": "07:15"}) == Alarm(
+        "old", "07:15", (0, 1, 2, 3, 4, 5, 6), True, 1800.0, 255.0, "linear", None, None
+    )
+    assert Alarm.from_json({"id": "a", "time": "07:15"}).hour == 7
+    assert Alarm.from_json({"id": "a", "time": "07:15"}).minute == 15
+    with pytest.raises(ValueError, match=r"^alarm is not an object$"):
+        Alarm.from_json(["id", "a"])
