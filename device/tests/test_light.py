@@ -939,3 +939,102 @@ async def test_a_sunrise_started_while_fading_out_starts_from_dark(tmp_path: Pat
     assert state["sunrise"]["start_brightness"] == 0.0
     assert state["level"] < 1
     await controller.stop()
+
+
+async def start_from(path: Path, saved: dict[str, Any], wall: float = 1_000.0) -> LightController:
+    """A controller started on a state file holding ``saved`` (wall clock frozen)."""
+    path.write_text(json.dumps(saved))
+    controller = LightController(FlakyOutput(), CIE, StateFile(path), wall_clock=lambda: wall)
+    await controller.start()
+    return controller
+
+
+LIGHT = {"on": True, "level": 80.0, "on_brightness": 80.0, "ramp": None}
+
+
+@pytest.mark.parametrize(
+    ("saved", "reason"),
+    [
+        ({**LIGHT, "on": "yes"}, "'on' is not a boolean"),
+        ({**LIGHT, "level": "80"}, "levels are not numbers"),
+        ({**LIGHT, "on_brightness": True}, "levels are not numbers"),
+        ({**LIGHT, "level": 255.5}, "levels out of range"),
+        ({**LIGHT, "on_brightness": -1}, "levels out of range"),
+        ({"on": True, "level": 80.0}, "'on_brightness'"),
+        ({**LIGHT, "ramp": {"kind": "fade"}}, "ramp kind or curve unknown"),
+    ],
+)
+async def test_an_invalid_saved_light_starts_dark_and_says_why(
+    tmp_path: Path, caplog, saved: dict[str, Any], reason: str
+) -> None:
+    path = tmp_path / "state.json"
+    controller = await start_from(path, saved)
+    state = controller.snapshot()
+    assert (state["on"], state["level"]) == (False, 0.0)
+    assert messages(caplog, "invalid") == [
+        f"State file {path} is invalid ({reason}); using defaults"
+    ]
+    await controller.stop()
+
+
+async def test_a_saved_light_is_restored_quietly(tmp_path: Path, caplog) -> None:
+    controller = await start_from(tmp_path / "state.json", {**LIGHT, "level": 80})
+    state = controller.snapshot()
+    assert (state["on"], state["level"], state["transition"]) == (True, 80.0, None)
+    await controller.stop()
+    # A file with no light keys at all (only another section's): defaults, no warning.
+    controller = await start_from(tmp_path / "other.json", {"version": 1, "alarms": []})
+    assert controller.snapshot()["on"] is False
+    assert caplog.records == []
+    await controller.stop()
+
+
+async def test_a_ramp_that_ended_while_down_lands_at_its_target(tmp_path: Path) -> None:
+    ramp = Ramp("sunrise", 0.0, 200.0, 60.0, "linear", 1_000.0).to_json()
+    for wall in (1_060.0, 5_000.0):  # exactly at its end, and long after
+        path = tmp_path / f"state-{wall}.json"
+        events: list[str] = []
+        controller = await start_from(path, {**LIGHT, "ramp": ramp}, wall=wall)
+        controller.add_event_listener(lambda event, payload, seen=events: seen.append(event))
+        state = controller.snapshot()
+        assert (state["on"], state["level"], state["sunrise"]) == (True, 200.0, None)
+        await asyncio.sleep(0.1)
+        assert events == []  # not resumed: no ramp left to finish
+        await controller.stop()
+        assert json.loads(path.read_text())["level"] == 200.0
+
+
+async def test_the_state_reports_rounded_numbers(tmp_path: Path) -> None:
+    wall = 1_200.0
+    controller = LightController(
+        FlakyOutput(), CIE, StateFile(tmp_path / "state.json"), wall_clock=lambda: wall
+    )
+    await controller.start()
+    state = await controller.set_light({"brightness": 12.345678})
+    assert (state["level"], state["brightness"]) == (12.346, 12)
+    state = await controller.start_sunrise(sunrise_command(600.0), started_at=1_000.0)
+    assert state["sunrise"]["progress"] == 0.3333
+    assert state["level"] == 30.0
+    await controller.stop()
+
+
+async def test_a_fade_to_a_dim_level_ends_on_and_to_0_ends_off(tmp_path: Path, caplog) -> None:
+    controller = LightController(FlakyOutput(), CIE, StateFile(tmp_path / "state.json"))
+    await controller.start()
+    await controller.set_light({"brightness": 100.0})
+    with caplog.at_level(logging.DEBUG, logger="daybreak_device.light"):
+        await controller.set_light({"brightness": 0.5, "transition": 0.2})
+        async with asyncio.timeout(3):
+            while controller.snapshot()["transition"] is not None:
+                await asyncio.sleep(0.02)
+    state = controller.snapshot()
+    assert (state["on"], state["level"]) == (True, 0.5)
+    assert messages(caplog, "finished at") == ["transition finished at 0.50"]
+    await controller.set_light({"on": False, "transition": 0.2})
+    async with asyncio.timeout(3):
+        while controller.snapshot()["transition"] is not None:
+            await asyncio.sleep(0.02)
+    state = controller.snapshot()
+    assert state["on"] is False
+    assert state["level"] == 0.0
+    await controller.stop()
