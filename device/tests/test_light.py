@@ -1038,3 +1038,22 @@ async def test_a_fade_to_a_dim_level_ends_on_and_to_0_ends_off(tmp_path: Path, c
     assert state["on"] is False
     assert state["level"] == 0.0
     await controller.stop()
+
+
+@pytest.mark.parametrize("tick_rate", [1, 1000])
+def test_tick_rate_limits_are_allowed(tmp_path: Path, tick_rate: float) -> None:
+    controller = LightController(
+        FlakyOutput(), CIE, StateFile(tmp_path / "state.json"), tick_rate=tick_rate
+    )
+    assert controller._period == 1 / tick_rate
+
+
+def test_tick_rate_refusal_says_what_is_allowed(tmp_path: Path) -> None:
+    with pytest.raises(ValueError) as info:
+        LightController(FlakyOutput(), CIE, StateFile(tmp_path / "state.json"), tick_rate=0.9)
+    assert str(info.value) == "tick rate must be between 1 and 1000 Hz"
+
+
+def test_the_engine_defaults_are_50_hz_and_a_push_a_second(tmp_path: Path) -> None:
+    controller = LightController(FlakyOutput(), CIE, StateFile(tmp_path / "state.json"))
+    assert (controller._period, controller._progress_interval) == (0.02, 1.0)
