@@ -22,7 +22,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -48,6 +48,7 @@ from daybreak_device.alarms import (
     next_occurrence,
     next_sunrise,
     wake_time,
+    zone_name,
 )
 from daybreak_device.config import ConfigError, Settings, load_settings
 from daybreak_device.dimming import Dimmer
@@ -1865,3 +1866,73 @@ def test_stored_alarm_defaults_for_old_files() -> None:
     assert Alarm.from_json({"id": "a", "time": "07:15"}).minute == 15
     with pytest.raises(ValueError, match=r"^alarm is not an object$"):
         Alarm.from_json(["id", "a"])
+
+
+# -- the system's time zone, on a fake /etc ---------------------------------------------------
+
+
+@pytest.fixture
+def etc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A root for /etc/localtime and /etc/timezone; no TZ in the environment."""
+    monkeypatch.delenv("TZ", raising=False)
+    monkeypatch.setattr(alarms_module, "Path", lambda p: tmp_path / p.lstrip("/"))
+    (tmp_path / "etc").mkdir()
+    return tmp_path
+
+
+def test_the_zone_of_an_etc_localtime_link(etc: Path) -> None:
+    berlin = etc / "usr" / "share" / "zoneinfo" / "Europe" / "Berlin"
+    berlin.parent.mkdir(parents=True)
+    berlin.write_bytes(b"")  # only the link's name counts: ZoneInfo reads the system's data
+    (etc / "etc" / "localtime").symlink_to(berlin)
+    (etc / "etc" / "timezone").write_text("America/New_York\n")
+    assert local_timezone() == BERLIN
+    assert zone_name(local_timezone()) == "Europe/Berlin"
+
+
+def test_a_dangling_localtime_link_is_not_taken(etc: Path) -> None:
+    (etc / "etc" / "localtime").symlink_to(etc / "usr" / "share" / "zoneinfo" / "Asia" / "Tokyo")
+    assert local_timezone() == UTC
+    (etc / "etc" / "timezone").write_text("  America/New_York \n")
+    assert local_timezone() == NEW_YORK
+
+
+def test_etc_timezone_then_the_localtime_file_itself(etc: Path) -> None:
+    localtime = etc / "etc" / "localtime"
+    localtime.write_bytes(Path("/usr/share/zoneinfo/Asia/Tokyo").read_bytes())  # a copy
+    (etc / "etc" / "timezone").write_bytes(b"\xff\xfe not text")
+    tz = local_timezone()  # /etc/timezone unreadable: the zone in /etc/localtime's data
+    assert zone_name(tz) == "localtime"
+    assert datetime(2026, 7, 1, tzinfo=tz).utcoffset() == timedelta(hours=9)
+    (etc / "etc" / "timezone").write_text("America/New_York\n")
+    assert local_timezone() == NEW_YORK
+    localtime.write_bytes(b"not a zone file")
+    (etc / "etc" / "timezone").unlink()
+    assert local_timezone() == UTC
+
+
+@pytest.mark.parametrize("name", ["Europe", "../etc/passwd", "Mars/Olympus_Mons", "/"])
+def test_a_tz_that_names_no_zone_is_passed_over(
+    etc: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    monkeypatch.setenv("TZ", name)
+    (etc / "etc" / "timezone").write_text("America/New_York\n")
+    assert local_timezone() == NEW_YORK
+
+
+def test_unknown_zone_message_and_zone_names() -> None:
+    with pytest.raises(ValueError) as info:
+        load_timezone("Mars/Olympus_Mons")
+    assert str(info.value) == "unknown time zone 'Mars/Olympus_Mons'"
+    assert zone_name(BERLIN) == "Europe/Berlin"
+    assert zone_name(UTC) == "UTC"
+    assert zone_name(timezone(timedelta(hours=2))) == "UTC+02:00"
+
+    class Nameless(tzinfo):
+        def utcoffset(self, dt: datetime | None) -> timedelta:
+            return timedelta(0)
+
+        def tzname(self, dt: datetime | None) -> None:
+            return None
+
+    assert zone_name(Nameless()) == "UTC"
