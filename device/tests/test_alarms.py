@@ -1936,3 +1936,46 @@ def test_unknown_zone_message_and_zone_names() -> None:
             return None
 
     assert zone_name(Nameless()) == "UTC"
+
+
+async def test_the_scheduler_task_is_named_and_stopped() -> None:
+    clock = FakeClock(MONDAY_5AM)
+    scheduler, _ = scheduler_on(clock)
+    scheduler.start()
+    await asyncio.sleep(0)
+
+    def names() -> set[str]:
+        return {t.get_name() for t in asyncio.all_tasks() if not t.done()}
+
+    assert "daybreak alarms" in names()
+    await scheduler.stop()
+    assert "daybreak alarms" not in names()
+    await scheduler.stop()  # twice is fine
+
+
+async def test_loading_then_checking_unchanged_alarms_tells_nobody() -> None:
+    clock = FakeClock(MONDAY_5AM)
+    scheduler, _ = scheduler_on(clock)
+    scheduler.load([Alarm("a", "06:30", (0,)).to_json()])
+    heard: list[str] = []
+    remove = scheduler.add_listener(lambda: heard.append("alarms"))
+    await scheduler.check()
+    assert heard == []  # what clients saw at load is what they see now
+    await scheduler.update({"id": "a", "time": "07:00"})
+    assert heard == ["alarms"]
+    remove()
+    await scheduler.update({"id": "a", "time": "07:30"})
+    assert heard == ["alarms"]
+
+
+async def test_a_made_up_id_that_is_taken_is_made_up_again() -> None:
+    clock = FakeClock(MONDAY_5AM)
+    ids = iter(["taken", "taken", "fresh"])
+    fired = Fired(clock)
+    scheduler = AlarmScheduler(
+        BERLIN, fire=fired.fire, save=fired.save, clock=clock, new_id=lambda: next(ids)
+    )
+    await scheduler.create(create_command(time="06:30"))
+    created = await scheduler.create(create_command(time="07:30"))
+    assert [a.id for a in scheduler.alarms] == ["taken", "fresh"]
+    assert created.id == "fresh"
