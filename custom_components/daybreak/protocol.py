@@ -19,6 +19,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, Literal, NotRequired, TypeAlias, TypedDict
 
@@ -444,10 +445,20 @@ def error_ack(code: ErrorCode, message: str) -> Ack:
     return {"ok": False, "error": {"code": code, "message": message}}
 
 
-def _number(low: float, high: float) -> Callable[[Any], float]:
-    """Return a validator for a finite real number in ``[low, high]`` (bool refused)."""
+@dataclass(frozen=True, slots=True)
+class _Number:
+    """A validator for a finite real number in ``[low, high]`` (bool refused).
 
-    def validate(value: Any) -> float:
+    An object whose check is a method run at validation time, not a closure made once at
+    import: mutation testing (``scripts/mutate``) can switch only code that runs later.
+    """
+
+    low: float
+    high: float
+
+    def __call__(self, value: Any) -> float:
+        """Return ``value`` as a float, or raise ``vol.Invalid`` saying what is allowed."""
+        low, high = self.low, self.high
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise vol.Invalid(f"expected a number between {low:g} and {high:g}")
         try:
@@ -457,8 +468,6 @@ def _number(low: float, high: float) -> Callable[[Any], float]:
         if not math.isfinite(number) or not low <= number <= high:
             raise vol.Invalid(f"must be between {low:g} and {high:g}")
         return number
-
-    return validate
 
 
 def _strict_bool(value: Any) -> bool:
@@ -493,8 +502,8 @@ SET_LIGHT_SCHEMA: Final = vol.All(
     vol.Schema(
         {
             vol.Optional("on"): _strict_bool,
-            vol.Optional("brightness"): _number(BRIGHTNESS_MIN, BRIGHTNESS_MAX),
-            vol.Optional("transition"): _number(0, TRANSITION_MAX),
+            vol.Optional("brightness"): _Number(BRIGHTNESS_MIN, BRIGHTNESS_MAX),
+            vol.Optional("transition"): _Number(0, TRANSITION_MAX),
         }
     ),
     _needs_on_or_brightness,
@@ -502,15 +511,15 @@ SET_LIGHT_SCHEMA: Final = vol.All(
 
 START_SUNRISE_SCHEMA: Final = vol.Schema(
     {
-        vol.Optional("duration", default=DEFAULT_SUNRISE_DURATION): _number(
+        vol.Optional("duration", default=DEFAULT_SUNRISE_DURATION): _Number(
             SUNRISE_DURATION_MIN, SUNRISE_DURATION_MAX
         ),
-        vol.Optional("target_brightness", default=float(BRIGHTNESS_MAX)): _number(
+        vol.Optional("target_brightness", default=float(BRIGHTNESS_MAX)): _Number(
             1, BRIGHTNESS_MAX
         ),
         vol.Optional("start_brightness", default=None): vol.Any(
             None,
-            _number(BRIGHTNESS_MIN, BRIGHTNESS_MAX),
+            _Number(BRIGHTNESS_MIN, BRIGHTNESS_MAX),
             msg=f"expected null or a number between {BRIGHTNESS_MIN} and {BRIGHTNESS_MAX}",
         ),
         vol.Optional("curve", default="linear"): _curve,
@@ -561,8 +570,8 @@ _ALARM_FIELDS: Final[dict[str, Callable[[Any], Any]]] = {
     "time": _alarm_time,
     "weekdays": _weekdays,
     "enabled": _strict_bool,
-    "duration": _number(ALARM_DURATION_MIN, ALARM_DURATION_MAX),
-    "target_brightness": _number(1, BRIGHTNESS_MAX),
+    "duration": _Number(ALARM_DURATION_MIN, ALARM_DURATION_MAX),
+    "target_brightness": _Number(1, BRIGHTNESS_MAX),
     "curve": _curve,
 }
 
@@ -723,17 +732,17 @@ def _device_object(fields: dict[vol.Marker, Callable[[Any], Any]]) -> vol.Schema
     return vol.Schema(fields, extra=vol.REMOVE_EXTRA)
 
 
-_BRIGHTNESS: Final = _number(BRIGHTNESS_MIN, BRIGHTNESS_MAX)
+_BRIGHTNESS: Final = _Number(BRIGHTNESS_MIN, BRIGHTNESS_MAX)
 
 SUNRISE_STATE_SCHEMA: Final = _device_object(
     {
         vol.Optional("active", default=True): _strict_bool,
         vol.Required("started_at"): _timestamp,
         vol.Required("ends_at"): _timestamp,
-        vol.Required("duration"): _number(SUNRISE_DURATION_MIN, SUNRISE_DURATION_MAX),
+        vol.Required("duration"): _Number(SUNRISE_DURATION_MIN, SUNRISE_DURATION_MAX),
         vol.Required("start_brightness"): _BRIGHTNESS,
         vol.Required("target_brightness"): _BRIGHTNESS,
-        vol.Required("progress"): _number(0, 1),
+        vol.Required("progress"): _Number(0, 1),
         vol.Required("curve"): _curve,
         vol.Optional("alarm_id", default=None): _or_none(_new_alarm_id),
     }
@@ -789,7 +798,7 @@ INFO_SCHEMA: Final = vol.All(
             vol.Required("protocol_version"): _integer(1, PROTOCOL_VERSION_MAX),
             vol.Optional("output", default=""): _text(INFO_TEXT_MAX_LENGTH),
             vol.Optional("timezone"): _or_none(_text(INFO_TEXT_MAX_LENGTH)),
-            vol.Optional("uptime"): _or_none(_number(0, UPTIME_MAX)),
+            vol.Optional("uptime"): _or_none(_Number(0, UPTIME_MAX)),
             vol.Optional("storage_error", default=None): _or_none(_text(ERROR_MESSAGE_MAX_LENGTH)),
         }
     ),
@@ -802,7 +811,7 @@ ALARM_SCHEMA: Final = _device_object(
         vol.Required("id"): _new_alarm_id,
         **{vol.Required(key): check for key, check in _ALARM_FIELDS.items()},
         # What a device reports may predate today's command limits (see above).
-        vol.Required("duration"): _number(0, ALARM_DURATION_REPORTED_MAX),
+        vol.Required("duration"): _Number(0, ALARM_DURATION_REPORTED_MAX),
         vol.Optional("skip_next", default=False): _strict_bool,
         vol.Optional("next_sunrise", default=None): _or_none(ALARM_SUNRISE_SCHEMA),
     }
@@ -832,7 +841,7 @@ ALARMS_SCHEMA: Final = _device_object({vol.Required("alarms"): _alarm_list})
 
 #: :class:`HeartbeatPayload`.
 HEARTBEAT_SCHEMA: Final = _device_object(
-    {vol.Required("uptime"): _number(0, UPTIME_MAX), vol.Required("time"): _timestamp}
+    {vol.Required("uptime"): _Number(0, UPTIME_MAX), vol.Required("time"): _timestamp}
 )
 
 #: :class:`SunriseEventPayload`.
@@ -841,7 +850,7 @@ SUNRISE_EVENT_SCHEMA: Final = _device_object(
         vol.Required("time"): _timestamp,
         vol.Required("alarm_id"): _or_none(_new_alarm_id),
         vol.Required("target_brightness"): _BRIGHTNESS,
-        vol.Required("duration"): _number(SUNRISE_DURATION_MIN, SUNRISE_DURATION_MAX),
+        vol.Required("duration"): _Number(SUNRISE_DURATION_MIN, SUNRISE_DURATION_MAX),
     }
 )
 

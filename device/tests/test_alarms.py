@@ -22,7 +22,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -48,6 +48,7 @@ from daybreak_device.alarms import (
     next_occurrence,
     next_sunrise,
     wake_time,
+    zone_name,
 )
 from daybreak_device.config import ConfigError, Settings, load_settings
 from daybreak_device.dimming import Dimmer
@@ -218,6 +219,27 @@ def test_next_sunrise_is_the_earliest_start_of_the_enabled_alarms() -> None:
     assert next_sunrise([late_short, early_long, off], BERLIN, now).alarm_id == "long"
     assert next_sunrise([off], BERLIN, now) is None
     assert next_sunrise([], BERLIN, now) is None
+
+
+def test_a_disabled_alarm_listed_first_hides_no_other() -> None:
+    now = MONDAY_5AM
+    off = Alarm("off", "05:30", (0,), enabled=False)
+    on = Alarm("on", "06:00", (0,), duration=60)
+    later = Alarm("later", "08:00", (0,), duration=60)
+    assert next_sunrise([off, on], BERLIN, now).alarm_id == "on"
+    assert next_sunrise([off, off, later, on], BERLIN, now).alarm_id == "on"
+
+
+def test_alarms_with_the_same_sunrise_show_the_oldest() -> None:
+    """Ties (same start and wake) go to the alarm listed first, the oldest."""
+    first = Alarm("first", "06:30", (0,), duration=1800)
+    second = Alarm("second", "06:30", (0,), duration=1800)
+    assert next_sunrise([first, second], BERLIN, MONDAY_5AM).alarm_id == "first"
+    assert next_sunrise([second, first], BERLIN, MONDAY_5AM).alarm_id == "second"
+    # Same start, different wake: the earlier wake comes first, whatever the order.
+    short_early = Alarm("short", "06:01", (0,), duration=60)  # 06:00 to 06:01
+    long_late = Alarm("long", "06:30", (0,), duration=1800)  # 06:00 to 06:30
+    assert next_sunrise([long_late, short_early], BERLIN, MONDAY_5AM).alarm_id == "short"
 
 
 # -- time zones and the setting ----------------------------------------------------------
@@ -491,6 +513,37 @@ async def test_several_due_at_once_the_latest_start_wins() -> None:
         long.id: at(BERLIN, 2026, 11, 23, 6, 40),
         short.id: at(BERLIN, 2026, 11, 23, 6, 30),
     }
+
+
+async def test_a_disabled_alarm_created_first_does_not_stop_the_others_firing() -> None:
+    """The alarm the user set fires even when an older, switched-off alarm is listed first."""
+    clock = FakeClock(MONDAY_5AM)
+    scheduler, fired = scheduler_on(clock)
+    await scheduler.create(create_command(time="05:40", duration=600, enabled=False))
+    await scheduler.create(create_command(time="06:10", duration=600, enabled=False))
+    on = await scheduler.create(create_command(time="06:30", duration=1800))
+    start, wake = at(BERLIN, 2026, 11, 23, 6, 0), at(BERLIN, 2026, 11, 23, 6, 30)
+    assert scheduler.next_sunrise_payload() == {
+        "alarm_id": on.id,
+        "starts_at": "2026-11-23T06:00:00+01:00",
+        "wake_at": "2026-11-23T06:30:00+01:00",
+    }
+    clock.now = start
+    await scheduler.check()
+    assert fired.fires == [(on.id, start, wake, start)]
+    assert [a.last_wake for a in scheduler.alarms] == [None, None, wake]
+
+
+async def test_two_alarms_with_the_same_sunrise_fire_one_sunrise() -> None:
+    clock = FakeClock(at(BERLIN, 2026, 11, 23, 6, 0))
+    scheduler, fired = scheduler_on(clock)
+    first = await scheduler.create(create_command(time="06:30", duration=1800))
+    second = await scheduler.create(create_command(time="06:30", duration=1800))
+    await scheduler.check()
+    assert [f[0] for f in fired.fires] == [first.id]  # the oldest, as next_sunrise showed
+    wake = at(BERLIN, 2026, 11, 23, 6, 30)
+    assert {a.id: a.last_wake for a in scheduler.alarms} == {first.id: wake, second.id: wake}
+    assert scheduler.next_sunrise().alarm_id == first.id
 
 
 async def test_a_failing_fire_is_logged_and_not_retried(caplog) -> None:
@@ -1652,3 +1705,277 @@ def test_an_alarm_set_fires_a_sunrise_that_ends_at_the_wake_time(
     assert (after["on"], after["level"], after["sunrise"]) == (True, target, None)
     next_wake = datetime.fromisoformat(after["next_sunrise"]["wake_at"])
     assert next_wake.date() == datetime.fromisoformat(wake_local).date() + timedelta(days=7)
+
+
+# -- what the device logs and says (found untested by scripts/mutate) ------------------------
+
+
+def alarm_log(caplog) -> list[tuple[int, str]]:
+    return [(r.levelno, r.getMessage()) for r in caplog.records if r.name == alarms_module.__name__]
+
+
+async def test_the_alarm_log_tells_each_change_and_sunrise(caplog) -> None:
+    clock = FakeClock(at(BERLIN, 2026, 11, 23, 6, 10))  # inside the 06:00-06:30 window
+    scheduler, fired = scheduler_on(clock)
+    with caplog.at_level(logging.INFO, logger=alarms_module.__name__):
+        a = await scheduler.create(create_command(time="06:30", duration=1800, weekdays=[0, 2]))
+        await scheduler.check()
+        await scheduler.update({"id": a.id, "enabled": False, "target_brightness": 127.5})
+        await scheduler.update({"id": a.id, "enabled": True})
+        await scheduler.skip_next(a.id)
+        await scheduler.skip_next(a.id)  # already skipped: nothing to do, nothing said
+        await scheduler.skip_next(a.id, skip=False)
+        await scheduler.delete(a.id)
+    assert alarm_log(caplog) == [
+        (logging.INFO, "Alarm id0 created: 06:30 [M,W] on, 1800 s to 255"),
+        (
+            logging.INFO,
+            (
+                "Alarm id0: sunrise from 2026-11-23T06:00:00+01:00 to 2026-11-23T06:30:00+01:00"
+                " (noticed 600 s late: joining it)"
+            ),
+        ),
+        (logging.INFO, "Alarm id0 changed: 06:30 [M,W] off, 1800 s to 127.5"),
+        (logging.INFO, "Alarm id0 changed: 06:30 [M,W] on, 1800 s to 127.5"),
+        (logging.INFO, "Alarm id0: next occurrence skipped"),
+        (logging.INFO, "Alarm id0: next occurrence un-skipped"),
+        (logging.INFO, "Alarm id0 deleted"),
+    ]
+    assert len(fired.fires) == 1
+
+
+async def test_an_alarm_on_time_is_not_called_late(caplog) -> None:
+    clock = FakeClock(at(BERLIN, 2026, 11, 23, 6, 0) + 0.5)
+    scheduler, _ = scheduler_on(clock)
+    with caplog.at_level(logging.INFO, logger=alarms_module.__name__):
+        await scheduler.create(create_command(time="06:30", duration=1800, weekdays=[5, 6, 0]))
+        await scheduler.check()
+    assert alarm_log(caplog)[-1] == (
+        logging.INFO,
+        "Alarm id0: sunrise from 2026-11-23T06:00:00+01:00 to 2026-11-23T06:30:00+01:00",
+    )
+    assert alarm_log(caplog)[0] == (
+        logging.INFO,
+        "Alarm id0 created: 06:30 [M,S,S] on, 1800 s to 255",  # Monday first
+    )
+
+
+async def test_refusals_say_what_is_wrong() -> None:
+    scheduler, _ = scheduler_on(FakeClock(MONDAY_5AM))
+    await scheduler.create(create_command(id="kitchen", time="06:30"))
+    with pytest.raises(ProtocolError) as info:
+        await scheduler.create(create_command(id="kitchen", time="07:00"))
+    assert (info.value.code, info.value.message) == (
+        "conflict",
+        "an alarm with id 'kitchen' exists already",
+    )
+    with pytest.raises(ProtocolError) as info:
+        scheduler.get("x" * 100)
+    assert (info.value.code, info.value.message) == ("not_found", f"no alarm with id {'x' * 64!r}")
+    for _ in range(MAX_ALARMS - 1):
+        await scheduler.create(create_command(time="06:30"))
+    with pytest.raises(ProtocolError) as info:
+        await scheduler.create(create_command(time="06:30"))
+    assert (info.value.code, info.value.message) == ("limit_reached", "there are 20 alarms already")
+
+
+def test_loading_says_why_an_alarm_is_dropped(caplog) -> None:
+    scheduler, _ = scheduler_on(FakeClock(MONDAY_5AM))
+    good = Alarm("good", "06:30", (0,)).to_json()
+    with caplog.at_level(logging.WARNING, logger=alarms_module.__name__):
+        scheduler.load({"not": "a list"})
+        scheduler.load([good, good, {**good, "id": "x", "time": "6:30"}])
+    assert alarm_log(caplog) == [
+        (logging.WARNING, "Saved alarms are not a list; starting without alarms"),
+        (logging.WARNING, "Dropping saved alarm 'good': duplicate id or over the limit"),
+        (
+            logging.WARNING,
+            "Dropping an invalid saved alarm (time is not HH:MM): "
+            + repr({**good, "id": "x", "time": "6:30"}),
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"id": 5}, "alarm id missing or invalid"),
+        ({"id": ""}, "alarm id missing or invalid"),
+        ({"id": "x" * 65}, "alarm id missing or invalid"),
+        ({"time": "24:00"}, "time is not HH:MM"),
+        ({"time": 630}, "time is not HH:MM"),
+        ({"weekdays": []}, "weekdays are not distinct days 0-6"),
+        ({"weekdays": [1, 1]}, "weekdays are not distinct days 0-6"),
+        ({"weekdays": [7]}, "weekdays are not distinct days 0-6"),
+        ({"weekdays": [-1]}, "weekdays are not distinct days 0-6"),
+        ({"weekdays": [True]}, "weekdays are not distinct days 0-6"),
+        ({"weekdays": "0"}, "weekdays are not distinct days 0-6"),
+        ({"enabled": 1}, "enabled is not a boolean"),
+        ({"duration": "60"}, "duration is not a number"),
+        ({"duration": True}, "duration is not a number"),
+        ({"duration": math.nan}, "duration is not finite"),
+        ({"duration": 10**400}, "duration is not finite"),
+        ({"target_brightness": math.inf}, "target_brightness is not finite"),
+        ({"duration": 0}, "duration or target brightness out of range"),
+        ({"target_brightness": 0}, "duration or target brightness out of range"),
+        ({"target_brightness": 255.5}, "duration or target brightness out of range"),
+        ({"curve": "sine"}, "curve unknown"),
+        ({"last_wake": "1"}, "alarm bookkeeping is not a finite number or null"),
+        ({"skip_wake": math.inf}, "alarm bookkeeping is not a finite number or null"),
+        ({"last_wake": False}, "alarm bookkeeping is not a finite number or null"),
+    ],
+)
+def test_stored_alarm_refusals(change: dict[str, Any], message: str) -> None:
+    data = {**Alarm("a", "06:30", (0,)).to_json(), **change}
+    with pytest.raises(ValueError) as info:
+        Alarm.from_json(data)
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"time": "00:00"},
+        {"time": "23:59"},
+        {"time": "19:05"},
+        {"weekdays": [6, 0]},
+        {"weekdays": [0, 1, 2, 3, 4, 5, 6]},
+        {"target_brightness": 255},
+        {"target_brightness": 0.5},
+        {"duration": 0.1},
+        {"last_wake": 5, "skip_wake": 7.5},
+        {"id": "x" * 64},
+        {"id": "a b"},
+    ],
+)
+def test_stored_alarms_at_the_limits_load(change: dict[str, Any]) -> None:
+    data = {**Alarm("a", "06:30", (0,)).to_json(), **change}
+    alarm = Alarm.from_json(data)
+    expected = {**data, "weekdays": sorted(data["weekdays"])}
+    for key in ("duration", "target_brightness", "last_wake", "skip_wake"):
+        if expected[key] is not None:
+            expected[key] = float(expected[key])
+    assert alarm.to_json() == expected
+
+
+def test_stored_alarm_defaults_for_old_files() -> None:
+    assert Alarm.from_json({"id": "old", "time": "07:15"}) == Alarm(
+        "old", "07:15", (0, 1, 2, 3, 4, 5, 6), True, 1800.0, 255.0, "linear", None, None
+    )
+    assert Alarm.from_json({"id": "a", "time": "07:15"}).hour == 7
+    assert Alarm.from_json({"id": "a", "time": "07:15"}).minute == 15
+    with pytest.raises(ValueError, match=r"^alarm is not an object$"):
+        Alarm.from_json(["id", "a"])
+
+
+# -- the system's time zone, on a fake /etc ---------------------------------------------------
+
+
+@pytest.fixture
+def etc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A root for /etc/localtime and /etc/timezone; no TZ in the environment."""
+    monkeypatch.delenv("TZ", raising=False)
+    monkeypatch.setattr(alarms_module, "Path", lambda p: tmp_path / p.lstrip("/"))
+    (tmp_path / "etc").mkdir()
+    return tmp_path
+
+
+def test_the_zone_of_an_etc_localtime_link(etc: Path) -> None:
+    berlin = etc / "usr" / "share" / "zoneinfo" / "Europe" / "Berlin"
+    berlin.parent.mkdir(parents=True)
+    berlin.write_bytes(b"")  # only the link's name counts: ZoneInfo reads the system's data
+    (etc / "etc" / "localtime").symlink_to(berlin)
+    (etc / "etc" / "timezone").write_text("America/New_York\n")
+    assert local_timezone() == BERLIN
+    assert zone_name(local_timezone()) == "Europe/Berlin"
+
+
+def test_a_dangling_localtime_link_is_not_taken(etc: Path) -> None:
+    (etc / "etc" / "localtime").symlink_to(etc / "usr" / "share" / "zoneinfo" / "Asia" / "Tokyo")
+    assert local_timezone() == UTC
+    (etc / "etc" / "timezone").write_text("  America/New_York \n")
+    assert local_timezone() == NEW_YORK
+
+
+def test_etc_timezone_then_the_localtime_file_itself(etc: Path) -> None:
+    localtime = etc / "etc" / "localtime"
+    localtime.write_bytes(Path("/usr/share/zoneinfo/Asia/Tokyo").read_bytes())  # a copy
+    (etc / "etc" / "timezone").write_bytes(b"\xff\xfe not text")
+    tz = local_timezone()  # /etc/timezone unreadable: the zone in /etc/localtime's data
+    assert zone_name(tz) == "localtime"
+    assert datetime(2026, 7, 1, tzinfo=tz).utcoffset() == timedelta(hours=9)
+    (etc / "etc" / "timezone").write_text("America/New_York\n")
+    assert local_timezone() == NEW_YORK
+    localtime.write_bytes(b"not a zone file")
+    (etc / "etc" / "timezone").unlink()
+    assert local_timezone() == UTC
+
+
+@pytest.mark.parametrize("name", ["Europe", "../etc/passwd", "Mars/Olympus_Mons", "/"])
+def test_a_tz_that_names_no_zone_is_passed_over(
+    etc: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    monkeypatch.setenv("TZ", name)
+    (etc / "etc" / "timezone").write_text("America/New_York\n")
+    assert local_timezone() == NEW_YORK
+
+
+def test_unknown_zone_message_and_zone_names() -> None:
+    with pytest.raises(ValueError) as info:
+        load_timezone("Mars/Olympus_Mons")
+    assert str(info.value) == "unknown time zone 'Mars/Olympus_Mons'"
+    assert zone_name(BERLIN) == "Europe/Berlin"
+    assert zone_name(UTC) == "UTC"
+    assert zone_name(timezone(timedelta(hours=2))) == "UTC+02:00"
+
+    class Nameless(tzinfo):
+        def utcoffset(self, dt: datetime | None) -> timedelta:
+            return timedelta(0)
+
+        def tzname(self, dt: datetime | None) -> None:
+            return None
+
+    assert zone_name(Nameless()) == "UTC"
+
+
+async def test_the_scheduler_task_is_named_and_stopped() -> None:
+    clock = FakeClock(MONDAY_5AM)
+    scheduler, _ = scheduler_on(clock)
+    scheduler.start()
+    await asyncio.sleep(0)
+
+    def names() -> set[str]:
+        return {t.get_name() for t in asyncio.all_tasks() if not t.done()}
+
+    assert "daybreak alarms" in names()
+    await scheduler.stop()
+    assert "daybreak alarms" not in names()
+    await scheduler.stop()  # twice is fine
+
+
+async def test_loading_then_checking_unchanged_alarms_tells_nobody() -> None:
+    clock = FakeClock(MONDAY_5AM)
+    scheduler, _ = scheduler_on(clock)
+    scheduler.load([Alarm("a", "06:30", (0,)).to_json()])
+    heard: list[str] = []
+    remove = scheduler.add_listener(lambda: heard.append("alarms"))
+    await scheduler.check()
+    assert heard == []  # what clients saw at load is what they see now
+    await scheduler.update({"id": "a", "time": "07:00"})
+    assert heard == ["alarms"]
+    remove()
+    await scheduler.update({"id": "a", "time": "07:30"})
+    assert heard == ["alarms"]
+
+
+async def test_a_made_up_id_that_is_taken_is_made_up_again() -> None:
+    clock = FakeClock(MONDAY_5AM)
+    ids = iter(["taken", "taken", "fresh"])
+    fired = Fired(clock)
+    scheduler = AlarmScheduler(
+        BERLIN, fire=fired.fire, save=fired.save, clock=clock, new_id=lambda: next(ids)
+    )
+    await scheduler.create(create_command(time="06:30"))
+    created = await scheduler.create(create_command(time="07:30"))
+    assert [a.id for a in scheduler.alarms] == ["taken", "fresh"]
+    assert created.id == "fresh"

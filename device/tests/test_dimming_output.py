@@ -101,14 +101,33 @@ def test_min_duty_lifts_the_lowest_level_only() -> None:
     [
         ({"curve": "log"}, "dimming curve must be one of cie, gamma, linear"),
         ({"curve": "gamma", "gamma": 0.0}, "gamma must be between 0.1 and 5"),
+        ({"curve": "gamma", "gamma": 0.0999}, "gamma must be between 0.1 and 5"),
+        ({"curve": "gamma", "gamma": 5.0001}, "gamma must be between 0.1 and 5"),
         ({"gamma": 5.5}, "gamma must be between 0.1 and 5"),
-        ({"min_duty": 1.0}, "min_duty must be between 0 and 1"),
-        ({"min_duty": -0.01}, "min_duty must be between 0 and 1"),
+        ({"min_duty": 1.0}, "min_duty must be between 0 and 1 (1 excluded)"),
+        ({"min_duty": -0.01}, "min_duty must be between 0 and 1 (1 excluded)"),
     ],
 )
 def test_dimmer_rejects_bad_settings(kwargs, message) -> None:
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError) as info:
         Dimmer(**kwargs)
+    assert str(info.value) == message  # the whole message, as the CLI shows it
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"curve": "gamma", "gamma": 0.1},
+        {"curve": "gamma", "gamma": 5.0},
+        {"min_duty": 0.0},
+        {"min_duty": 0.999},
+    ],
+)
+def test_dimmer_accepts_the_limits(kwargs) -> None:
+    """``--gamma 0.1`` and ``--gamma 5`` are allowed, as the error message says."""
+    dimmer = Dimmer(**kwargs)
+    assert dimmer.duty(0) == 0.0
+    assert dimmer.duty(255) == 1.0
 
 
 # -- SysfsPwmOutput --------------------------------------------------------------------

@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import logging
+import re
 import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 from gpiozero.pins.mock import MockPWMPin
@@ -562,3 +565,495 @@ async def test_sunrise_events_from_the_controller(tmp_path: Path) -> None:
     await until_no_sunrise(resumed)
     assert [(name, payload["alarm_id"]) for name, payload in events] == [("sunrise.finished", "a2")]
     await resumed.stop()
+
+
+# -- what the mutation tests found untested (scripts/mutate) ------------------------------
+
+
+class RecordingOutput(FlakyOutput):
+    """A flaky output that also records when (monotonic) each duty was written."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[tuple[float, float]] = []
+
+    def set_duty(self, duty: float) -> None:
+        super().set_duty(duty)
+        self.writes.append((time.monotonic(), duty))
+
+
+def messages(caplog, needle: str) -> list[str]:
+    return [r.getMessage() for r in caplog.records if needle in r.getMessage()]
+
+
+async def test_the_led_failing_again_after_recovering_is_survived_and_logged(
+    tmp_path: Path, caplog
+) -> None:
+    """Two outages in one sunrise: each is logged when it starts and when it ends."""
+    output = FlakyOutput()
+    controller = LightController(output, CIE, StateFile(tmp_path / "state.json"), tick_rate=50)
+    await controller.start()
+    await controller.start_sunrise(
+        {"duration": 1.2, "target_brightness": 255.0, "start_brightness": 0.0, "curve": "linear"}
+    )
+    for _ in range(2):
+        output.failing = True
+        await asyncio.sleep(0.15)
+        output.failing = False
+        await asyncio.sleep(0.15)
+    await until_no_sunrise(controller)
+    assert output.duty == 1.0
+    assert controller.snapshot()["brightness"] == 255
+    err = "cannot write 1 to duty_cycle: Input/output error"
+    assert messages(caplog, "Cannot drive the LED") == [
+        f"Cannot drive the LED (1 failed writes): {err}",
+        f"Cannot drive the LED (1 failed writes): {err}",
+    ]
+    works = messages(caplog, "works again")
+    assert len(works) == 2
+    assert all(re.fullmatch(r"LED output works again after \d+ failed writes", m) for m in works)
+    await controller.stop()
+
+
+async def test_a_long_output_outage_is_logged_every_500_failed_writes(
+    tmp_path: Path, caplog
+) -> None:
+    output = FlakyOutput()
+    controller = LightController(output, CIE, StateFile(tmp_path / "state.json"))
+    await controller.start()
+    output.failing = True
+    for level in range(1200):
+        controller._write_output(level % 255)
+    output.failing = False
+    controller._write_output(10.0)
+    assert [m.split(")")[0] for m in messages(caplog, "Cannot drive")] == [
+        "Cannot drive the LED (1 failed writes",
+        "Cannot drive the LED (500 failed writes",
+        "Cannot drive the LED (1000 failed writes",
+    ]
+    assert messages(caplog, "works again") == ["LED output works again after 1200 failed writes"]
+    assert output.duty == CIE.duty(10.0)
+    await controller.stop()
+
+
+async def test_a_ramp_runs_at_the_tick_rate(tmp_path: Path) -> None:
+    output = RecordingOutput()
+    controller = LightController(output, CIE, StateFile(tmp_path / "state.json"), tick_rate=20)
+    await controller.start()
+    output.writes.clear()
+    await controller.set_light({"brightness": 255.0, "transition": 1.0})
+    async with asyncio.timeout(3):
+        while controller.snapshot()["transition"] is not None:
+            await asyncio.sleep(0.02)
+    # 20 Hz for 1 s: the first write, 19 ticks and the final write (not half as many).
+    assert 16 <= len(output.writes) <= 22
+    await controller.stop()
+
+
+async def test_after_a_stall_the_ramp_skips_the_missed_ticks(tmp_path: Path) -> None:
+    """A blocked event loop (a slow SD card, a busy Pi) does not cause a burst of writes:
+    the ramp writes the level for now, then keeps to its 10 Hz grid of deadlines."""
+    output = RecordingOutput()
+    controller = LightController(output, CIE, StateFile(tmp_path / "state.json"), tick_rate=10)
+    await controller.start()
+    loop = asyncio.get_running_loop()
+    output.writes.clear()
+    begin = loop.time()
+    await controller.set_light({"brightness": 255.0, "transition": 2.0})
+    stall_end: list[float] = []
+
+    def stall() -> None:
+        time.sleep(0.4)
+        stall_end.append(time.monotonic())
+
+    loop.call_at(begin + 0.25, stall)
+    await asyncio.sleep(1.2)
+    after = [at for at, _ in output.writes if at >= stall_end[0]]
+    # The overdue tick at once, then the next deadline on the grid (0.7 s: 0.05 s later),
+    # never the four ticks the stall swallowed.
+    assert after[0] - stall_end[0] < 0.03
+    assert 0.02 < after[1] - after[0] < 0.09
+    assert after[1] - begin == pytest.approx(0.7, abs=0.03)
+    assert all(b - a > 0.05 for a, b in itertools.pairwise(after[1:]))
+    await controller.stop()
+
+
+async def test_a_fade_to_off_running_at_restart_goes_on(tmp_path: Path, caplog) -> None:
+    """A fade to off saved at shutdown is resumed, not dropped (the light would stay on)."""
+    path = tmp_path / "state.json"
+    wall = [1_000.0]
+    output = FlakyOutput()
+    controller = LightController(output, CIE, StateFile(path), wall_clock=lambda: wall[0])
+    await controller.start()
+    await controller.set_light({"brightness": 200.0})
+    await controller.set_light({"on": False, "transition": 60.0})
+    await controller.stop()
+    saved = json.loads(path.read_text())
+    assert saved["ramp"]["target"] == 0.0
+    wall[0] += 30.0
+    resumed = LightController(output, CIE, StateFile(path), wall_clock=lambda: wall[0])
+    with caplog.at_level(logging.INFO):
+        await resumed.start()
+    state = resumed.snapshot()
+    assert state["on"] is False
+    assert state["transition"] == {
+        "target_brightness": 0.0,
+        "ends_at": "1970-01-01T00:17:40.000+00:00",
+    }
+    assert state["level"] == pytest.approx(100.0, abs=1)
+    assert messages(caplog, "Resuming") == ["Resuming transition 30.0 s in, 30.0 s left"]
+    await resumed.stop()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"start": 0.0, "target": 0.0},
+        {"start": 255.0, "target": 255.0},
+        {"start": 0.0, "target": 255.0},
+        {"duration": 0.0},
+        {"alarm_id": "x" * 64},
+        {"alarm_id": "a"},
+    ],
+)
+def test_ramp_from_json_accepts_the_limits(change: dict[str, Any]) -> None:
+    data = {**GOOD, **change}
+    assert Ramp.from_json(data).to_json() == {"alarm_id": None, **data}
+
+
+def test_ramp_from_json_messages() -> None:
+    cases = [
+        ("x", "ramp is not an object"),
+        ({**GOOD, "kind": "fade"}, "ramp kind or curve unknown"),
+        ({**GOOD, "curve": "cubic"}, "ramp kind or curve unknown"),
+        ({**GOOD, "start": None}, "ramp numbers missing or not finite"),
+        ({**GOOD, "started_at": 10**400}, "ramp numbers missing or not finite"),
+        ({**GOOD, "target": 256}, "ramp values out of range"),
+        ({**GOOD, "alarm_id": ""}, "ramp alarm id is not a valid id or null"),
+    ]
+    for data, message in cases:
+        with pytest.raises(ValueError) as info:
+            Ramp.from_json(data)
+        assert str(info.value) == message
+
+
+async def test_a_dim_brightness_below_one_turns_the_light_on(tmp_path: Path) -> None:
+    """Brightness is a float: 0.5 is a (very dim) light, and "on" brings it back."""
+    output = FlakyOutput()
+    controller = LightController(output, CIE, StateFile(tmp_path / "state.json"))
+    await controller.start()
+    state = await controller.set_light({"brightness": 0.5})
+    assert (state["on"], state["level"], state["brightness"]) == (True, 0.5, 0)
+    assert output.duty == CIE.duty(0.5) > 0
+    await controller.set_light({"on": False})
+    assert output.duty == 0.0
+    state = await controller.set_light({"on": True})
+    assert (state["on"], state["level"]) == (True, 0.5)
+    await controller.stop()
+
+
+async def test_stopping_a_sunrise_still_at_level_0_reports_off(tmp_path: Path) -> None:
+    output = FlakyOutput()
+    frozen = 5_000.0  # the sunrise has not moved yet when it is stopped
+    controller = LightController(
+        output, CIE, StateFile(tmp_path / "state.json"), wall_clock=lambda: frozen
+    )
+    await controller.start()
+    state = await controller.start_sunrise(sunrise_command(600.0))
+    assert (state["on"], state["level"]) == (True, 0.0)
+    state = await controller.stop_sunrise()
+    assert (state["on"], state["brightness"], state["sunrise"]) == (False, 0, None)
+    assert output.duty == 0.0
+    # "on" then restores the brightness the sunrise was going to, not level 0.
+    state = await controller.set_light({"on": True})
+    assert (state["on"], state["level"]) == (True, 90.0)
+    await controller.stop()
+
+
+async def test_stopping_a_sunrise_below_level_1_keeps_the_on_brightness(tmp_path: Path) -> None:
+    output = FlakyOutput()
+    controller = LightController(
+        output, CIE, StateFile(tmp_path / "state.json"), wall_clock=lambda: 5_000.0
+    )
+    await controller.start()
+    await controller.start_sunrise({**sunrise_command(600.0), "start_brightness": 0.99})
+    state = await controller.stop_sunrise()
+    assert (state["on"], state["level"]) == (True, 0.99)
+    await controller.set_light({"on": False})
+    assert (await controller.set_light({"on": True}))["level"] == 90.0
+    await controller.start_sunrise({**sunrise_command(600.0), "start_brightness": 1.0})
+    await controller.stop_sunrise()
+    await controller.set_light({"on": False})
+    assert (await controller.set_light({"on": True}))["level"] == 1.0
+    await controller.stop()
+
+
+async def test_a_wall_clock_step_moves_the_reported_times_not_the_light(
+    tmp_path: Path, caplog
+) -> None:
+    wall = [10_000.0]
+    output = FlakyOutput()
+    controller = LightController(
+        output, CIE, StateFile(tmp_path / "state.json"), wall_clock=lambda: wall[0]
+    )
+    await controller.start()
+    command = {**sunrise_command(600.0), "start_brightness": 30.0}
+    await controller.start_sunrise(command, started_at=9_700.0)  # half way: level 60
+    first = controller.snapshot()["sunrise"]
+    assert first["started_at"] == "1970-01-01T02:41:40.000+00:00"
+    # The engine's task has a name that says what it is (asyncio's debug output, dumps).
+    assert "daybreak sunrise" in {task.get_name() for task in asyncio.all_tasks()}
+    wall[0] += 0.9  # NTP's usual small corrections: nothing changes
+    assert controller.snapshot()["sunrise"]["started_at"] == first["started_at"]
+    assert messages(caplog, "wall clock") == []
+    wall[0] += 99.1  # a step of 100 s in all: the times follow, the light does not
+    with caplog.at_level(logging.INFO):
+        moved = controller.snapshot()
+    started = datetime.fromisoformat(moved["sunrise"]["started_at"]).timestamp()
+    assert started == pytest.approx(9_800.0, abs=0.2)  # less the time the sunrise has run
+    assert datetime.fromisoformat(moved["sunrise"]["ends_at"]).timestamp() == started + 600
+    assert moved["sunrise"]["progress"] == pytest.approx(0.5, abs=0.01)
+    assert moved["level"] == pytest.approx(60.0, abs=0.5)
+    [message] = messages(caplog, "wall clock")
+    assert re.fullmatch(
+        r"The wall clock moved \+100\.0 s during the sunrise; "
+        r"it keeps its schedule \(\d{3}\.\d s left\)",
+        message,
+    ), message
+    assert float(message.split("(")[1].split()[0]) == pytest.approx(300.0, abs=1)
+    assert controller.snapshot()["sunrise"] == {**moved["sunrise"], "progress": ANY}
+    assert len(messages(caplog, "wall clock")) == 1  # re-anchored once, not every time
+    await controller.stop()
+
+
+async def test_stop_keeps_a_running_sunrise_without_reporting_it_cancelled(tmp_path: Path) -> None:
+    """A restart is not a cancellation: stop() saves the sunrise and sends no event."""
+    events: list[str] = []
+    output = FlakyOutput()
+    controller = LightController(output, CIE, StateFile(tmp_path / "state.json"))
+    controller.add_event_listener(lambda event, payload: events.append(event))
+    await controller.start()
+    await controller.start_sunrise(sunrise_command(600.0))
+    await controller.stop()
+    assert events == ["sunrise.started"]
+    assert json.loads((tmp_path / "state.json").read_text())["ramp"]["kind"] == "sunrise"
+
+
+async def test_stop_before_start_touches_nothing(tmp_path: Path, caplog) -> None:
+    controller = LightController(FlakyOutput(), CIE, StateFile(tmp_path / "state.json"))
+    await controller.stop()
+    assert caplog.records == []
+    assert list(tmp_path.iterdir()) == []
+
+
+async def test_stop_on_a_broken_or_hung_disk_says_why_and_gives_up_in_a_second(
+    tmp_path: Path, caplog, monkeypatch
+) -> None:
+    from daybreak_device import statefile  # noqa: PLC0415
+
+    def full(path: Path, data: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    controller = LightController(FlakyOutput(), CIE, StateFile(tmp_path / "state.json"))
+    await controller.start()
+    monkeypatch.setattr(statefile, "atomic_write_json", full)
+    await controller.stop()
+    assert messages(caplog, "Stopping") == [
+        (
+            "Stopping with the newest state not saved: the change is made but not saved: "
+            "cannot write state.json: No space left on device"
+        )
+    ]
+    caplog.clear()
+
+    def hung(path: Path, data: Any) -> None:
+        time.sleep(1.6)
+
+    controller = LightController(FlakyOutput(), CIE, StateFile(tmp_path / "other.json"))
+    await controller.start()
+    monkeypatch.setattr(statefile, "atomic_write_json", hung)
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    await controller.stop()
+    assert 0.9 < loop.time() - began < 1.4
+    assert messages(caplog, "Stopping") == ["Stopping with the newest state not saved: timeout"]
+
+
+async def test_removed_listeners_are_not_called(tmp_path: Path) -> None:
+    controller = LightController(FlakyOutput(), CIE, StateFile(tmp_path / "state.json"))
+    await controller.start()
+    heard: list[str] = []
+    remove = controller.add_listener(lambda: heard.append("state"))
+    remove_event = controller.add_event_listener(lambda event, payload: heard.append(event))
+    await controller.start_sunrise(sunrise_command(600.0))
+    assert heard == ["sunrise.started", "state"]
+    remove()
+    remove_event()
+    await controller.stop_sunrise()
+    assert heard == ["sunrise.started", "state"]
+    with pytest.raises(RuntimeError, match=r"^no ramp is running$"):
+        controller._started_at()
+    await controller.stop()
+
+
+async def test_brightness_0_turns_off_and_on_brings_back_the_last_brightness(
+    tmp_path: Path,
+) -> None:
+    output = FlakyOutput()
+    controller = LightController(output, CIE, StateFile(tmp_path / "state.json"))
+    await controller.start()
+    await controller.set_light({"brightness": 120.0})
+    state = await controller.set_light({"on": True, "brightness": 0.0})  # 0 wins: off
+    assert (state["on"], state["level"], output.duty) == (False, 0.0, 0.0)
+    state = await controller.set_light({"on": True})
+    assert (state["on"], state["level"]) == (True, 120.0)
+    state = await controller.set_light({"brightness": 1.0})
+    assert (state["on"], state["level"]) == (True, 1.0)
+    await controller.stop()
+
+
+async def test_a_scheduled_sunrise_joins_its_schedule(tmp_path: Path) -> None:
+    """An alarm's sunrise noticed late starts at the level its schedule calls for now."""
+    wall = 50_000.0
+    controller = LightController(
+        FlakyOutput(), CIE, StateFile(tmp_path / "state.json"), wall_clock=lambda: wall
+    )
+    await controller.start()
+    state = await controller.start_sunrise(sunrise_command(600.0), started_at=wall - 300.0)
+    assert state["sunrise"]["started_at"] == "1970-01-01T13:48:20.000+00:00"
+    assert state["sunrise"]["progress"] == 0.5
+    assert state["level"] == pytest.approx(45.0)
+    await controller.stop()
+
+
+async def test_a_sunrise_started_while_fading_out_starts_from_dark(tmp_path: Path) -> None:
+    """The light is off (fading out): a sunrise without a start brightness starts at 0."""
+    controller = LightController(FlakyOutput(), CIE, StateFile(tmp_path / "state.json"))
+    await controller.start()
+    await controller.set_light({"brightness": 200.0})
+    await controller.set_light({"on": False, "transition": 60.0})
+    assert controller.current_level() > 150
+    state = await controller.start_sunrise(
+        {"duration": 600.0, "target_brightness": 255.0, "start_brightness": None, "curve": "linear"}
+    )
+    assert state["sunrise"]["start_brightness"] == 0.0
+    assert state["level"] < 1
+    await controller.stop()
+
+
+async def start_from(path: Path, saved: dict[str, Any], wall: float = 1_000.0) -> LightController:
+    """A controller started on a state file holding ``saved`` (wall clock frozen)."""
+    path.write_text(json.dumps(saved))
+    controller = LightController(FlakyOutput(), CIE, StateFile(path), wall_clock=lambda: wall)
+    await controller.start()
+    return controller
+
+
+LIGHT = {"on": True, "level": 80.0, "on_brightness": 80.0, "ramp": None}
+
+
+@pytest.mark.parametrize(
+    ("saved", "reason"),
+    [
+        ({**LIGHT, "on": "yes"}, "'on' is not a boolean"),
+        ({**LIGHT, "level": "80"}, "levels are not numbers"),
+        ({**LIGHT, "on_brightness": True}, "levels are not numbers"),
+        ({**LIGHT, "level": 255.5}, "levels out of range"),
+        ({**LIGHT, "on_brightness": -1}, "levels out of range"),
+        ({"on": True, "level": 80.0}, "'on_brightness'"),
+        ({**LIGHT, "ramp": {"kind": "fade"}}, "ramp kind or curve unknown"),
+    ],
+)
+async def test_an_invalid_saved_light_starts_dark_and_says_why(
+    tmp_path: Path, caplog, saved: dict[str, Any], reason: str
+) -> None:
+    path = tmp_path / "state.json"
+    controller = await start_from(path, saved)
+    state = controller.snapshot()
+    assert (state["on"], state["level"]) == (False, 0.0)
+    assert messages(caplog, "invalid") == [
+        f"State file {path} is invalid ({reason}); using defaults"
+    ]
+    await controller.stop()
+
+
+async def test_a_saved_light_is_restored_quietly(tmp_path: Path, caplog) -> None:
+    controller = await start_from(tmp_path / "state.json", {**LIGHT, "level": 80})
+    state = controller.snapshot()
+    assert (state["on"], state["level"], state["transition"]) == (True, 80.0, None)
+    await controller.stop()
+    # A file with no light keys at all (only another section's): defaults, no warning.
+    controller = await start_from(tmp_path / "other.json", {"version": 1, "alarms": []})
+    assert controller.snapshot()["on"] is False
+    assert caplog.records == []
+    await controller.stop()
+
+
+async def test_a_ramp_that_ended_while_down_lands_at_its_target(tmp_path: Path) -> None:
+    ramp = Ramp("sunrise", 0.0, 200.0, 60.0, "linear", 1_000.0).to_json()
+    for wall in (1_060.0, 5_000.0):  # exactly at its end, and long after
+        path = tmp_path / f"state-{wall}.json"
+        events: list[str] = []
+        controller = await start_from(path, {**LIGHT, "ramp": ramp}, wall=wall)
+        controller.add_event_listener(lambda event, payload, seen=events: seen.append(event))
+        state = controller.snapshot()
+        assert (state["on"], state["level"], state["sunrise"]) == (True, 200.0, None)
+        await asyncio.sleep(0.1)
+        assert events == []  # not resumed: no ramp left to finish
+        await controller.stop()
+        assert json.loads(path.read_text())["level"] == 200.0
+
+
+async def test_the_state_reports_rounded_numbers(tmp_path: Path) -> None:
+    wall = 1_200.0
+    controller = LightController(
+        FlakyOutput(), CIE, StateFile(tmp_path / "state.json"), wall_clock=lambda: wall
+    )
+    await controller.start()
+    state = await controller.set_light({"brightness": 12.345678})
+    assert (state["level"], state["brightness"]) == (12.346, 12)
+    state = await controller.start_sunrise(sunrise_command(600.0), started_at=1_000.0)
+    assert state["sunrise"]["progress"] == 0.3333
+    assert state["level"] == 30.0
+    await controller.stop()
+
+
+async def test_a_fade_to_a_dim_level_ends_on_and_to_0_ends_off(tmp_path: Path, caplog) -> None:
+    controller = LightController(FlakyOutput(), CIE, StateFile(tmp_path / "state.json"))
+    await controller.start()
+    await controller.set_light({"brightness": 100.0})
+    with caplog.at_level(logging.DEBUG, logger="daybreak_device.light"):
+        await controller.set_light({"brightness": 0.5, "transition": 0.2})
+        async with asyncio.timeout(3):
+            while controller.snapshot()["transition"] is not None:
+                await asyncio.sleep(0.02)
+    state = controller.snapshot()
+    assert (state["on"], state["level"]) == (True, 0.5)
+    assert messages(caplog, "finished at") == ["transition finished at 0.50"]
+    await controller.set_light({"on": False, "transition": 0.2})
+    async with asyncio.timeout(3):
+        while controller.snapshot()["transition"] is not None:
+            await asyncio.sleep(0.02)
+    state = controller.snapshot()
+    assert state["on"] is False
+    assert state["level"] == 0.0
+    await controller.stop()
+
+
+@pytest.mark.parametrize("tick_rate", [1, 1000])
+def test_tick_rate_limits_are_allowed(tmp_path: Path, tick_rate: float) -> None:
+    controller = LightController(
+        FlakyOutput(), CIE, StateFile(tmp_path / "state.json"), tick_rate=tick_rate
+    )
+    assert controller._period == 1 / tick_rate
+
+
+def test_tick_rate_refusal_says_what_is_allowed(tmp_path: Path) -> None:
+    with pytest.raises(ValueError) as info:
+        LightController(FlakyOutput(), CIE, StateFile(tmp_path / "state.json"), tick_rate=0.9)
+    assert str(info.value) == "tick rate must be between 1 and 1000 Hz"
+
+
+def test_the_engine_defaults_are_50_hz_and_a_push_a_second(tmp_path: Path) -> None:
+    controller = LightController(FlakyOutput(), CIE, StateFile(tmp_path / "state.json"))
+    assert (controller._period, controller._progress_interval) == (0.02, 1.0)

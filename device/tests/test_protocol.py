@@ -424,3 +424,185 @@ def test_curve_shapes(curve: str, half: float, quarter: float) -> None:
 
 def test_sunrise_without_payload_takes_every_default() -> None:
     assert validate_command("sunrise.start", None) == validate_command("sunrise.start", {})
+
+
+# -- alarm commands -------------------------------------------------------------------
+
+ALARM_DEFAULTS = {
+    "weekdays": [0, 1, 2, 3, 4, 5, 6],
+    "enabled": True,
+    "duration": 1800.0,
+    "target_brightness": 255.0,
+    "curve": "linear",
+}
+DAYS_MESSAGE = "expected a non-empty list of weekdays, 0 (Monday) to 6 (Sunday)"
+DAY_MESSAGE = "weekdays are whole numbers from 0 (Monday) to 6 (Sunday)"
+TIME_MESSAGE = "expected a time of day as HH:MM (24-hour clock)"
+
+
+def field_refusal(event: str, payload: dict[str, Any], key: str) -> str:
+    """The message of a refusal of ``payload[key]``, without the "for ... Got" tail."""
+    err = refusal(event, payload)
+    assert err.code == "invalid_payload"
+    tail = f" for dictionary value @ data[{key!r}]. Got {payload[key]!r}"
+    assert err.message.endswith(tail), err.message
+    return err.message.removesuffix(tail)
+
+
+def test_alarm_create_fills_in_the_defaults() -> None:
+    assert validate_command("alarm.create", {"time": "6:30"}) == {
+        "time": "06:30",
+        **ALARM_DEFAULTS,
+    }
+    result = validate_command(
+        "alarm.create",
+        {
+            "id": "wake-up_1",
+            "time": "23:59",
+            "weekdays": [6, 0, 3],
+            "enabled": False,
+            "duration": 60,
+            "target_brightness": 1,
+            "curve": "ease_out",
+        },
+    )
+    assert result == {
+        "id": "wake-up_1",
+        "time": "23:59",
+        "weekdays": [0, 3, 6],
+        "enabled": False,
+        "duration": 60.0,
+        "target_brightness": 1.0,
+        "curve": "ease_out",
+    }
+    assert type(result["duration"]) is float
+
+
+def test_alarm_create_needs_a_time() -> None:
+    err = refusal("alarm.create", {"weekdays": [1]})
+    assert err.message == "required key not provided @ data['time']. Got None"
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [("0:00", "00:00"), ("7:05", "07:05"), ("09:30", "09:30"), ("23:59", "23:59")],
+)
+def test_alarm_times_are_24_hour_hh_mm(given: str, stored: str) -> None:
+    assert validate_command("alarm.create", {"time": given})["time"] == stored
+    assert validate_command("alarm.update", {"id": "a", "time": given})["time"] == stored
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["24:00", "12:60", "7:5", "123:00", "06:30:00", " 6:30", "6h30", "", 630, None, ["6:30"]],
+)
+def test_alarm_time_refusals(value: Any) -> None:
+    assert field_refusal("alarm.create", {"time": value}, "time") == TIME_MESSAGE
+
+
+def test_alarm_weekdays_are_distinct_days_sorted() -> None:
+    assert validate_command("alarm.create", {"time": "7:00", "weekdays": [5, 0]})["weekdays"] == [
+        0,
+        5,
+    ]
+    assert validate_command("alarm.create", {"time": "7:00", "weekdays": [6]})["weekdays"] == [6]
+    everyday = {"time": "7:00", "weekdays": [6, 5, 4, 3, 2, 1, 0]}
+    assert validate_command("alarm.create", everyday)["weekdays"] == [0, 1, 2, 3, 4, 5, 6]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ([], DAYS_MESSAGE),
+        ("12", DAYS_MESSAGE),
+        (3, DAYS_MESSAGE),
+        ({"1": 1}, DAYS_MESSAGE),
+        ([7], DAY_MESSAGE),
+        ([-1], DAY_MESSAGE),
+        ([True], DAY_MESSAGE),
+        ([1.0], DAY_MESSAGE),
+        (["1"], DAY_MESSAGE),
+        ([1, 1], "a weekday is listed twice"),
+        ([0, 3, 0], "a weekday is listed twice"),
+    ],
+)
+def test_alarm_weekday_refusals(value: Any, message: str) -> None:
+    assert field_refusal("alarm.create", {"time": "7:00", "weekdays": value}, "weekdays") == message
+
+
+@pytest.mark.parametrize(
+    ("key", "low", "high"), [("duration", 60, 10800), ("target_brightness", 1, 255)]
+)
+def test_alarm_number_limits(key: str, low: int, high: int) -> None:
+    for value in (low, high):
+        assert validate_command("alarm.create", {"time": "7:00", key: value})[key] == value
+    for value in (math.nextafter(low, 0), high + 0.001):
+        message = field_refusal("alarm.create", {"time": "7:00", key: value}, key)
+        assert message == f"must be between {low} and {high}"
+    for value in (True, "60", None):
+        message = field_refusal("alarm.create", {"time": "7:00", key: value}, key)
+        assert message == f"expected a number between {low} and {high}"
+
+
+def test_alarm_enabled_and_curve_are_checked() -> None:
+    message = field_refusal("alarm.create", {"time": "7:00", "enabled": 1}, "enabled")
+    assert message == "expected true or false"
+    message = field_refusal("alarm.update", {"id": "a", "curve": "sine"}, "curve")
+    assert message == "must be one of linear, ease_in, ease_out, ease_in_out"
+
+
+@pytest.mark.parametrize("value", ["a", "Z-9_z", "x" * 64])
+def test_new_alarm_ids(value: str) -> None:
+    assert validate_command("alarm.create", {"id": value, "time": "7:00"})["id"] == value
+
+
+@pytest.mark.parametrize("value", ["", "x" * 65, "a b", "é", "a/b", 5, None])
+def test_new_alarm_id_refusals(value: Any) -> None:
+    message = field_refusal("alarm.create", {"id": value, "time": "7:00"}, "id")
+    assert message == "expected an alarm id of 1 to 64 letters, digits, '_' or '-'"
+
+
+@pytest.mark.parametrize("event", ["alarm.get", "alarm.delete", "alarm.update", "alarm.skip_next"])
+def test_alarm_ids_of_existing_alarms(event: str) -> None:
+    extra = {"enabled": True} if event == "alarm.update" else {}
+    # Any string of 1 to 64 characters: an id is looked up, not checked for its letters.
+    for value in ("a", "a b/é", "x" * 64):
+        assert validate_command(event, {"id": value, **extra})["id"] == value
+    for value in ("", "x" * 65, 5, None):
+        message = field_refusal(event, {"id": value, **extra}, "id")
+        assert message == "expected an alarm id (a string of 1 to 64 characters)"
+    err = refusal(event, {**extra})
+    assert err.message == "required key not provided @ data['id']. Got None"
+
+
+def test_alarm_update_needs_a_change_and_adds_nothing() -> None:
+    err = refusal("alarm.update", {"id": "a"})
+    assert err.message == (
+        "give at least one of time, weekdays, enabled, duration, target_brightness, curve. "
+        "Got {'id': 'a'}"
+    )
+    assert validate_command("alarm.update", {"id": "a", "weekdays": [2, 1]}) == {
+        "id": "a",
+        "weekdays": [1, 2],
+    }
+    assert validate_command("alarm.update", {"id": "a", "duration": 60}) == {
+        "id": "a",
+        "duration": 60.0,
+    }
+
+
+def test_alarm_skip_next() -> None:
+    assert validate_command("alarm.skip_next", {"id": "a"}) == {"id": "a", "skip": True}
+    assert validate_command("alarm.skip_next", {"id": "a", "skip": False}) == {
+        "id": "a",
+        "skip": False,
+    }
+    assert field_refusal("alarm.skip_next", {"id": "a", "skip": 0}, "skip") == (
+        "expected true or false"
+    )
+
+
+@pytest.mark.parametrize("event", ["alarms.list", "sunrise.stop"])
+def test_no_payload_commands_refuse_one(event: str) -> None:
+    assert validate_command(event, None) == {}
+    assert refusal(event, {"id": "a"}).message == "this command takes no payload. Got {'id': 'a'}"

@@ -268,7 +268,7 @@ class LightController:
             async with asyncio.timeout(1.0):
                 await self._store.save()
         except (StorageError, TimeoutError) as err:
-            _LOGGER.error("Stopping with the newest state not saved: %s", err or "timeout")  # noqa: TRY400
+            _LOGGER.error("Stopping with the newest state not saved: %s", str(err) or "timeout")  # noqa: TRY400
 
     # -- queries ----------------------------------------------------------------
 

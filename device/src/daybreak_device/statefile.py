@@ -170,7 +170,7 @@ class StateFile:
                 _LOGGER.error(  # noqa: TRY400 - the reason is the message
                     "Stopping without saving the newest state to %s: %s",
                     self.path,
-                    err or "the disk did not answer in time",
+                    str(err) or "the disk did not answer in time",
                 )
         task, self._task = self._task, None
         if task is not None:
