@@ -11,6 +11,7 @@ from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.loader import async_get_loaded_integration
 
 from .client import (
     Alarm,
@@ -207,6 +208,8 @@ class DaybreakCoordinator(DataUpdateCoordinator[DaybreakState]):
                 "version": str(self.info.protocol_version),
                 "required": str(REQUIRED_PROTOCOL_VERSION),
                 "sw_version": self.info.sw_version,
+                # Device and integration share one version: update to this release.
+                "update_to": str(async_get_loaded_integration(self.hass, DOMAIN).version),
             },
             learn_more_url="https://github.com/daybreak-light/daybreak#updating-the-device",
         )
