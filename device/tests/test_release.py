@@ -85,9 +85,26 @@ def test_version_flag_prints_the_version() -> None:
     assert result.stdout.strip() == f"daybreak-device {__version__}"
 
 
-def test_the_readme_installs_this_release() -> None:
-    """The README's wheel URL and the repair text name the current release."""
+def readme_blocks() -> dict[str, str]:
+    """The README's shell blocks marked ``<!-- check-pi-install: NAME -->``."""
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    assert f"VERSION={__version__}" in readme
-    wheel = "daybreak_device-$VERSION-py3-none-any.whl"
-    assert f"releases/download/v$VERSION/{wheel}" in readme
+    found = re.findall(r"<!-- check-pi-install: ([\w-]+) -->\n```sh\n(.*?)```", readme, re.DOTALL)
+    return dict(found)
+
+
+def test_the_readme_installs_the_latest_release_without_git() -> None:
+    """The install URL is the asset the release step uploads and test_upgrade.py serves."""
+    from test_upgrade import LATEST  # noqa: PLC0415 - the path the update test plays
+
+    url = "https://github.com/daybreak-light/daybreak" + LATEST
+    blocks = readme_blocks()
+    assert set(blocks) == {"raspberry-pi-os", "common", "debian"}
+    assert url in blocks["raspberry-pi-os"]
+    assert f'"daybreak-device[pi] @ {url}"' in blocks["debian"]
+    for name, block in blocks.items():
+        assert "git+" not in block, name
+        assert "device/" not in block, f"{name} needs a checkout"
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    release_steps = readme[readme.index("### Making a release") :]
+    assert "`daybreak-device.tar.gz`" in release_steps
+    assert "pipx upgrade daybreak-device" in readme
