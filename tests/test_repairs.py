@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from unittest.mock import patch
 
 import pytest
@@ -26,6 +28,10 @@ from .conftest import Device
 
 OLD_VERSION = REQUIRED_PROTOCOL_VERSION - 1
 NEW_VERSION = PROTOCOL_VERSION + 1
+#: The release the repair names: the integration's (and so the device's) version.
+MANIFEST_VERSION = json.loads(
+    (Path(__file__).parents[1] / "custom_components" / "daybreak" / "manifest.json").read_text()
+)["version"]
 
 
 def issue_id(entry: MockConfigEntry) -> str:
@@ -91,6 +97,7 @@ async def test_an_outdated_device_raises_an_issue(
         "version": str(OLD_VERSION),
         "required": str(REQUIRED_PROTOCOL_VERSION),
         "sw_version": device_version,
+        "update_to": MANIFEST_VERSION,
     }
     assert issue.severity is ir.IssueSeverity.WARNING
     assert issue.is_fixable is False
@@ -102,7 +109,9 @@ async def test_an_outdated_device_raises_an_issue(
     prefix = f"component.{DOMAIN}.issues.outdated_protocol"
     title = translations[f"{prefix}.title"].format(**issue.translation_placeholders)
     description = translations[f"{prefix}.description"].format(**issue.translation_placeholders)
-    assert title == "Update the Daybreak device Bedroom"
+    assert title == f"Update the Daybreak device Bedroom to {MANIFEST_VERSION}"
+    assert f"Update it to release {MANIFEST_VERSION} " in description
+    assert "pipx upgrade daybreak-device" in description
     assert f"software {device_version}" in description
     assert f"protocol version {OLD_VERSION}" in description
     assert f"needs version {REQUIRED_PROTOCOL_VERSION}" in description

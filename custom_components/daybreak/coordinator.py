@@ -11,6 +11,7 @@ from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.loader import async_get_loaded_integration
 
 from .client import (
     Alarm,
@@ -221,7 +222,11 @@ class DaybreakCoordinator(DataUpdateCoordinator[DaybreakState]):
                 outdated_protocol_issue_id(self.config_entry),
                 version < REQUIRED_PROTOCOL_VERSION,
                 "outdated_protocol",
-                {"required": str(REQUIRED_PROTOCOL_VERSION)},
+                {
+                    "required": str(REQUIRED_PROTOCOL_VERSION),
+                    # Device and integration share one version: update to this release.
+                    "update_to": str(async_get_loaded_integration(self.hass, DOMAIN).version),
+                },
                 "updating-the-device",
             ),
             (

@@ -7,7 +7,9 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .config import OPTIONS, ConfigError, Settings, load_settings, resolve_token
@@ -26,6 +28,19 @@ dir; a token of your own, --token, must have at least 16 characters)
 """
 
 
+class _PrintData(argparse.Action):
+    """``--print-config``/``--print-unit``: print a file shipped in the package and exit."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        self.file_name: str = kwargs.pop("file_name")
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        data = resources.files(__package__) / "data" / self.file_name
+        sys.stdout.write(data.read_text(encoding="utf-8"))
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, generated from the settings table."""
     parser = argparse.ArgumentParser(
@@ -36,6 +51,18 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--print-config",
+        action=_PrintData,
+        file_name="config.example.toml",
+        help="print an example config file (for /etc/daybreak/config.toml) and exit",
+    )
+    parser.add_argument(
+        "--print-unit",
+        action=_PrintData,
+        file_name="daybreak-device.service",
+        help="print the systemd unit (for /etc/systemd/system/daybreak-device.service) and exit",
+    )
     parser.add_argument(
         "--config", type=Path, metavar="FILE", help="TOML config file (default $DAYBREAK_CONFIG)"
     )

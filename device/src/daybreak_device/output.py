@@ -19,6 +19,7 @@ import errno
 import logging
 import os
 import time
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -29,6 +30,14 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 NS_PER_S = 1_000_000_000
+
+#: Where the kernel names the board, e.g. "Raspberry Pi 4 Model B Rev 1.4" (tests move it).
+DEVICE_TREE_MODEL = Path("/proc/device-tree/model")
+#: What the README says about udev and sysfs PWM outside Raspberry Pi OS.
+_UDEV_HINT = (
+    "Raspberry Pi OS's udev rules give the gpio group access (the unit's "
+    "SupplementaryGroups=gpio); on other systems add the udev rule from the README"
+)
 
 
 class OutputError(RuntimeError):
@@ -51,6 +60,53 @@ class Output(Protocol):
 
     def close(self, *, turn_off: bool) -> None:
         """Release the output; ``turn_off`` first sets it dark."""
+
+
+def board_model() -> str | None:
+    """The device tree's board model, or ``None`` (not a device-tree board, e.g. a PC)."""
+    try:
+        model = DEVICE_TREE_MODEL.read_bytes()
+    except OSError:
+        return None
+    return model.rstrip(b"\0").decode(errors="replace").strip() or None
+
+
+def _no_pwm_message(pin: int | str, err: Exception, fallbacks: list[str]) -> str:
+    """Say what to do when gpiozero found no pin factory with PWM, for a Pi or a PC."""
+    model = board_model()
+    if model is None or "Raspberry Pi" not in model:
+        where = f"this {model} is not a Raspberry Pi" if model else "this is not a Raspberry Pi"
+        return (
+            f"cannot open GPIO {pin}: {where}. To try the server without the hardware, "
+            "run it with --mock"
+        )
+    lgpio = next(
+        (r.partition(": ")[2] for r in fallbacks if r.startswith("Falling back from lgpio:")),
+        None,
+    )
+    if lgpio is None:  # lgpio loaded and still failed: its own words
+        return f"cannot open GPIO {pin} with gpiozero on this {model}: {err}"
+    if "No module named 'lgpio'" in lgpio:
+        hint = (
+            "lgpio is not installed. On Raspberry Pi OS: sudo apt install python3-lgpio "
+            "(and install daybreak-device with pipx --system-site-packages); elsewhere "
+            "install daybreak-device[pi], which brings lgpio from PyPI"
+        )
+    elif ".lgd-nfy" in lgpio:
+        hint = (
+            f"lgpio cannot create its notification pipe in the working directory "
+            f"{Path.cwd()} ({lgpio}): start the server in a writable directory (the unit "
+            "sets WorkingDirectory=) or set LG_WD to one"
+        )
+    else:
+        hint = (
+            f"lgpio cannot open the GPIO chip ({lgpio}): the user needs the gpio group, "
+            "which owns /dev/gpiochip*"
+        )
+    return (
+        f"cannot drive GPIO {pin} with PWM on this {model}: {hint}. Or use the hardware "
+        "PWM instead: --output sysfs (README: dtoverlay=pwm-2chan)"
+    )
 
 
 def _check_duty(duty: float) -> float:
@@ -76,22 +132,48 @@ class GpiozeroOutput:
     ) -> None:
         """Open ``pin`` as a PWM LED at ``frequency`` Hz (gpiozero picks the factory)."""
         from gpiozero import PWMLED  # noqa: PLC0415 - heavy import, only for this backend
-        from gpiozero.exc import GPIOZeroError  # noqa: PLC0415
+        from gpiozero.exc import (  # noqa: PLC0415
+            GPIOZeroError,
+            NativePinFactoryFallback,
+            PinFactoryFallback,
+        )
 
         if not 1 <= frequency <= 100_000:
             raise ValueError("PWM frequency must be between 1 and 100000 Hz")
-        try:
-            self._led: PWMLED = PWMLED(
-                pin,
-                active_high=active_high,
-                initial_value=0,
-                frequency=int(frequency),
-                pin_factory=pin_factory,
-            )
-        except GPIOZeroError as err:
-            raise OutputError(
-                f"cannot open GPIO {pin} with gpiozero: {err} (on a PC, run with --mock)"
-            ) from err
+        # gpiozero picks a pin factory by trying lgpio, RPi.GPIO, pigpio and its native
+        # one, warning about each that fails (four warnings on a PC). Unless a factory is
+        # given, those warnings are ours to handle: kept for the message below, logged at
+        # debug, not printed.
+        chooses = pin_factory is None and not os.environ.get("GPIOZERO_PIN_FACTORY")
+        fallbacks: list[str] = []
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                self._led: PWMLED = PWMLED(
+                    pin,
+                    active_high=active_high,
+                    initial_value=0,
+                    frequency=int(frequency),
+                    pin_factory=pin_factory,
+                )
+            except GPIOZeroError as err:
+                error: GPIOZeroError | None = err
+            else:
+                error = None
+        for warning in caught:
+            if chooses and issubclass(
+                warning.category, (PinFactoryFallback, NativePinFactoryFallback)
+            ):
+                fallbacks.append(str(warning.message))
+                _LOGGER.debug("gpiozero: %s", warning.message)
+            else:
+                warnings.warn_explicit(
+                    warning.message, warning.category, warning.filename, warning.lineno
+                )
+        if error is not None:
+            if chooses:
+                raise OutputError(_no_pwm_message(pin, error, fallbacks)) from error
+            raise OutputError(f"cannot open GPIO {pin} with gpiozero: {error}") from error
         self._duty = 0.0
         factory = type(self._led.pin_factory).__name__
         self._description = f"gpiozero {factory} {pin} {int(frequency)} Hz"
@@ -157,9 +239,14 @@ class SysfsPwmOutput:
         frequency: float = 2000.0,
         root: Path = Path("/sys/class/pwm"),
         active_high: bool = True,
-        export_timeout: float = 2.0,
+        export_timeout: float = 5.0,
     ) -> None:
-        """Export and configure ``pwmchip{chip}/pwm{channel}`` at ``frequency`` Hz."""
+        """Export and configure ``pwmchip{chip}/pwm{channel}`` at ``frequency`` Hz.
+
+        After an export the channel's files appear owned by root, and udev then hands
+        them to the gpio group (Raspberry Pi OS): this waits up to ``export_timeout``
+        seconds until they are writable.
+        """
         if not 10 <= frequency <= 1_000_000:
             raise ValueError("PWM frequency must be between 10 and 1000000 Hz")
         self._chip_dir = root / f"pwmchip{chip}"
@@ -176,12 +263,7 @@ class SysfsPwmOutput:
             )
         if not self._dir.is_dir():
             self._write(self._chip_dir / "export", str(channel))
-            deadline = time.monotonic() + export_timeout
-            # udev may take a moment to create the directory and fix permissions.
-            while not (self._dir / "duty_cycle").exists():
-                if time.monotonic() > deadline:
-                    raise OutputError(f"exporting {self._dir} timed out")
-                time.sleep(0.01)
+            self._wait_until_writable(export_timeout)
         current = self._read_int("period"), self._read_int("duty_cycle")
         if current[0] == self._period_ns and current[1] is not None:
             # Still running from before a restart: keep the level, no dark flash.
@@ -236,6 +318,29 @@ class SysfsPwmOutput:
         except OutputError:
             _LOGGER.debug("unexport of %s failed", self._dir, exc_info=True)
 
+    def _wait_until_writable(self, timeout: float) -> None:
+        """Wait for the kernel to create the channel's files and for udev to open them."""
+        files = [self._dir / name for name in ("period", "duty_cycle", "enable")]
+        deadline = time.monotonic() + timeout
+        while True:
+            missing = [path for path in files if not path.exists()]
+            locked = [path for path in files if path.exists() and not os.access(path, os.W_OK)]
+            if not missing and not locked:
+                return
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.01)
+        if missing:
+            raise OutputError(
+                f"exporting {self._dir} timed out: {missing[0].name} did not appear "
+                f"within {timeout:g} s"
+            )
+        raise OutputError(
+            f"exported {self._dir}, but after {timeout:g} s {locked[0]} is still not "
+            f"writable by this user (uid {os.geteuid()}): udev did not grant access. "
+            f"{_UDEV_HINT}"
+        )
+
     def _read_int(self, name: str) -> int | None:
         try:
             return int((self._dir / name).read_text().strip())
@@ -251,7 +356,8 @@ class SysfsPwmOutput:
         try:
             fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
         except OSError as err:
-            raise OutputError(f"cannot open {path}: {err.strerror}") from err
+            hint = f" ({_UDEV_HINT})" if err.errno == errno.EACCES else ""
+            raise OutputError(f"cannot open {path}: {err.strerror}{hint}") from err
         try:
             os.write(fd, value.encode())
         except OSError as err:
