@@ -39,7 +39,10 @@ __all__ = [
     "BRIGHTNESS_MIN",
     "COMMANDS",
     "CURVES",
+    "DEFAULT_CURVE",
     "DEFAULT_SUNRISE_DURATION",
+    "DEFAULT_SUNRISE_MINUTES",
+    "DEFAULT_TARGET_BRIGHTNESS",
     "DEVICE_EVENTS",
     "DEVICE_ID_MAX_LENGTH",
     "ERROR_CODE_MAX_LENGTH",
@@ -74,6 +77,8 @@ __all__ = [
     "SUNRISE_DURATION_MAX",
     "SUNRISE_DURATION_MIN",
     "SUNRISE_EVENT_SCHEMA",
+    "SUNRISE_MINUTES_MAX",
+    "SUNRISE_MINUTES_MIN",
     "TIMESTAMP_MAX_LENGTH",
     "TIMESTAMP_YEAR_MAX",
     "TIMESTAMP_YEAR_MIN",
@@ -103,7 +108,10 @@ __all__ = [
     "TransitionStatePayload",
     "UpdateAlarmCommand",
     "apply_curve",
+    "clamp_duration",
     "error_ack",
+    "minutes_to_seconds",
+    "seconds_to_minutes",
     "validate_ack",
     "validate_alarm",
     "validate_command",
@@ -165,6 +173,12 @@ TRANSITION_MAX: Final = 3600.0  # seconds
 SUNRISE_DURATION_MIN: Final = 1.0  # seconds
 SUNRISE_DURATION_MAX: Final = 3 * 3600.0  # seconds
 DEFAULT_SUNRISE_DURATION: Final = 1800.0  # seconds
+#: Sunrise durations as clients show them, in whole minutes (the options, the web page).
+SUNRISE_MINUTES_MIN: Final = 1
+SUNRISE_MINUTES_MAX: Final = int(SUNRISE_DURATION_MAX // 60)
+DEFAULT_SUNRISE_MINUTES: Final = int(DEFAULT_SUNRISE_DURATION // 60)
+#: What ``sunrise.start`` and ``alarm.create`` use when the target is not given.
+DEFAULT_TARGET_BRIGHTNESS: Final = float(BRIGHTNESS_MAX)
 #: At most this many alarms; creating one more is refused with ``limit_reached``.
 MAX_ALARMS: Final = 20
 ALARM_DURATION_MIN: Final = 60.0  # seconds: an alarm's sunrise lasts 1 min to 3 h
@@ -184,6 +198,8 @@ Curve: TypeAlias = Literal["linear", "ease_in", "ease_out", "ease_in_out"]
 #: moves from start to target over the duration. ``linear`` is linear in perceived
 #: lightness, so every second brightens the room by the same visible amount.
 CURVES: Final[tuple[Curve, ...]] = ("linear", "ease_in", "ease_out", "ease_in_out")
+#: The curve of a sunrise or alarm that names none.
+DEFAULT_CURVE: Final[Curve] = "linear"
 
 ErrorCode: TypeAlias = Literal[
     "invalid_payload",
@@ -471,6 +487,29 @@ def _curve(value: Any) -> Curve:
     raise vol.Invalid(f"must be one of {', '.join(CURVES)}")
 
 
+def clamp_duration(
+    seconds: float, low: float = SUNRISE_DURATION_MIN, high: float = SUNRISE_DURATION_MAX
+) -> float:
+    """``seconds`` moved into ``[low, high]`` (by default a sunrise's limits)."""
+    return min(max(float(seconds), low), high)
+
+
+def minutes_to_seconds(
+    minutes: float, low: float = SUNRISE_DURATION_MIN, high: float = SUNRISE_DURATION_MAX
+) -> float:
+    """A duration in minutes as seconds, clamped to ``[low, high]`` seconds.
+
+    The default bounds are a sunrise's; pass :data:`ALARM_DURATION_MIN` and
+    :data:`ALARM_DURATION_MAX` for an alarm's.
+    """
+    return clamp_duration(60.0 * minutes, low, high)
+
+
+def seconds_to_minutes(seconds: float) -> int:
+    """A duration in seconds as whole minutes, clamped to the minutes clients show."""
+    return min(max(round(seconds / 60), SUNRISE_MINUTES_MIN), SUNRISE_MINUTES_MAX)
+
+
 def _needs_on_or_brightness(value: dict[str, Any]) -> dict[str, Any]:
     if "on" not in value and "brightness" not in value:
         raise vol.Invalid("give 'on', 'brightness' or both")
@@ -500,7 +539,7 @@ START_SUNRISE_SCHEMA: Final = vol.Schema(
         vol.Optional("duration", default=DEFAULT_SUNRISE_DURATION): _number(
             SUNRISE_DURATION_MIN, SUNRISE_DURATION_MAX
         ),
-        vol.Optional("target_brightness", default=float(BRIGHTNESS_MAX)): _number(
+        vol.Optional("target_brightness", default=DEFAULT_TARGET_BRIGHTNESS): _number(
             1, BRIGHTNESS_MAX
         ),
         vol.Optional("start_brightness", default=None): vol.Any(
@@ -508,7 +547,7 @@ START_SUNRISE_SCHEMA: Final = vol.Schema(
             _number(BRIGHTNESS_MIN, BRIGHTNESS_MAX),
             msg=f"expected null or a number between {BRIGHTNESS_MIN} and {BRIGHTNESS_MAX}",
         ),
-        vol.Optional("curve", default="linear"): _curve,
+        vol.Optional("curve", default=DEFAULT_CURVE): _curve,
     }
 )
 
@@ -575,10 +614,10 @@ CREATE_ALARM_SCHEMA: Final = vol.Schema(
         vol.Optional("weekdays", default=lambda: list(WEEKDAYS)): _weekdays,
         vol.Optional("enabled", default=True): _strict_bool,
         vol.Optional("duration", default=DEFAULT_SUNRISE_DURATION): _ALARM_FIELDS["duration"],
-        vol.Optional("target_brightness", default=float(BRIGHTNESS_MAX)): _ALARM_FIELDS[
+        vol.Optional("target_brightness", default=DEFAULT_TARGET_BRIGHTNESS): _ALARM_FIELDS[
             "target_brightness"
         ],
-        vol.Optional("curve", default="linear"): _curve,
+        vol.Optional("curve", default=DEFAULT_CURVE): _curve,
     }
 )
 
