@@ -34,6 +34,9 @@ __all__ = [
     "ALARM_FIRED_SCHEMA",
     "ALARM_ID_MAX_LENGTH",
     "ALARM_ID_PATTERN",
+    "ALARM_NAME_MAX_LENGTH",
+    "ALARM_NAME_MIN_LENGTH",
+    "ALARM_NAME_REPORTED_MAX_LENGTH",
     "ALARM_SCHEMA",
     "BRIGHTNESS_MAX",
     "BRIGHTNESS_MIN",
@@ -124,7 +127,9 @@ __all__ = [
 #: events below, a sunrise carries its ``alarm_id``, ``alarm.create`` takes an ``id``
 #: and ``info`` has ``uptime``. 3: the ``storage_error`` error code (a command carried
 #: out but not saved), ``storage_error`` in ``state`` and ``info``, ``storage`` in
-#: ``/api/health``; ``state`` is pushed before the change is saved.
+#: ``/api/health``; ``state`` is pushed before the change is saved. Later in 3, without
+#: a bump (optional on both sides): alarms have a ``name``, which ``alarm.create`` and
+#: ``alarm.update`` take; a client shows the wake time for a device that sends none.
 PROTOCOL_VERSION: Final = 3
 
 # Events a client sends (each answered through the Socket.IO ack).
@@ -188,6 +193,13 @@ ALARM_DURATION_MAX: Final = SUNRISE_DURATION_MAX
 #: stays valid, so tightening a limit never drops or hides an alarm already on a device.
 ALARM_DURATION_REPORTED_MAX: Final = 24 * 3600.0
 ALARM_ID_MAX_LENGTH: Final = 64
+#: An alarm's name (what people see: "Alarm <name>"), 1 to 40 characters. An alarm
+#: created without one is named by its wake time ``HH:MM``.
+ALARM_NAME_MIN_LENGTH: Final = 1
+ALARM_NAME_MAX_LENGTH: Final = 40
+#: Longest alarm name a device may report (looser than the commands' limit, as with
+#: :data:`ALARM_DURATION_REPORTED_MAX`).
+ALARM_NAME_REPORTED_MAX_LENGTH: Final = 256
 #: What an id chosen by the client in ``alarm.create`` may look like.
 ALARM_ID_PATTERN: Final = r"[A-Za-z0-9_-]{1,64}"
 #: Weekdays as numbers, 0 Monday to 6 Sunday (Python's ``date.weekday()``).
@@ -321,6 +333,8 @@ class AlarmPayload(TypedDict):
     """
 
     id: str
+    #: What people call it; the wake time ``HH:MM`` when it was given none.
+    name: str
     time: str
     weekdays: list[int]
     enabled: bool
@@ -399,10 +413,12 @@ class CreateAlarmCommand(TypedDict):
     """``alarm.create`` after validation (defaults filled in).
 
     ``id`` is optional: the device makes one up when it is missing, and refuses one
-    that is taken with ``conflict``.
+    that is taken with ``conflict``. Without a ``name`` the alarm is named by its wake
+    time.
     """
 
     id: NotRequired[str]
+    name: NotRequired[str]
     time: str
     weekdays: list[int]
     enabled: bool
@@ -412,9 +428,13 @@ class CreateAlarmCommand(TypedDict):
 
 
 class UpdateAlarmCommand(TypedDict, total=False):
-    """``alarm.update``: ``id`` and at least one field to change."""
+    """``alarm.update``: ``id`` and at least one field to change.
+
+    ``name`` ``None`` takes the name away: the alarm is named by its wake time again.
+    """
 
     id: str
+    name: str | None
     time: str
     weekdays: list[int]
     enabled: bool
@@ -571,6 +591,23 @@ def _new_alarm_id(value: Any) -> str:
     raise vol.Invalid("expected an alarm id of 1 to 64 letters, digits, '_' or '-'")
 
 
+def _alarm_name(value: Any) -> str:
+    """Accept an alarm name: 1-40 characters, no control characters; spaces trimmed."""
+    if isinstance(value, str):
+        name = value.strip()
+        if ALARM_NAME_MIN_LENGTH <= len(name) <= ALARM_NAME_MAX_LENGTH and name.isprintable():
+            return name
+    raise vol.Invalid(
+        f"expected a name of {ALARM_NAME_MIN_LENGTH} to {ALARM_NAME_MAX_LENGTH} characters"
+        " (no line breaks or control characters)"
+    )
+
+
+def _alarm_name_or_none(value: Any) -> str | None:
+    """Accept an alarm name, or ``None`` for "named by the wake time"."""
+    return None if value is None else _alarm_name(value)
+
+
 def _alarm_time(value: Any) -> str:
     """Accept a 24-hour ``HH:MM`` (or ``H:MM``) wake time; return it as ``HH:MM``."""
     match = _ALARM_TIME.fullmatch(value) if isinstance(value, str) else None
@@ -603,13 +640,14 @@ _ALARM_FIELDS: Final[dict[str, Callable[[Any], Any]]] = {
 
 def _needs_a_change(value: dict[str, Any]) -> dict[str, Any]:
     if value.keys() <= {"id"}:
-        raise vol.Invalid(f"give at least one of {', '.join(_ALARM_FIELDS)}")
+        raise vol.Invalid(f"give at least one of {', '.join(_ALARM_FIELDS)}, name")
     return value
 
 
 CREATE_ALARM_SCHEMA: Final = vol.Schema(
     {
         vol.Optional("id"): _new_alarm_id,
+        vol.Optional("name"): _alarm_name,
         vol.Required("time"): _alarm_time,
         vol.Optional("weekdays", default=lambda: list(WEEKDAYS)): _weekdays,
         vol.Optional("enabled", default=True): _strict_bool,
@@ -623,6 +661,7 @@ CREATE_ALARM_SCHEMA: Final = vol.Schema(
 
 _UPDATE_ALARM_FIELDS: Final[dict[vol.Marker, Callable[[Any], Any]]] = {
     vol.Required("id"): _alarm_id,
+    vol.Optional("name"): _alarm_name_or_none,
     **{vol.Optional(key): check for key, check in _ALARM_FIELDS.items()},
 }
 
@@ -830,16 +869,28 @@ INFO_SCHEMA: Final = vol.All(
     _without_unset,
 )
 
-#: :class:`AlarmPayload`: the device's alarms use the ids ``alarm.create`` accepts.
-ALARM_SCHEMA: Final = _device_object(
-    {
-        vol.Required("id"): _new_alarm_id,
-        **{vol.Required(key): check for key, check in _ALARM_FIELDS.items()},
-        # What a device reports may predate today's command limits (see above).
-        vol.Required("duration"): _number(0, ALARM_DURATION_REPORTED_MAX),
-        vol.Optional("skip_next", default=False): _strict_bool,
-        vol.Optional("next_sunrise", default=None): _or_none(ALARM_SUNRISE_SCHEMA),
-    }
+
+def _named(alarm: dict[str, Any]) -> dict[str, Any]:
+    """Name an alarm a device reports without a name (an older one) by its wake time."""
+    alarm.setdefault("name", alarm["time"])
+    return alarm
+
+
+#: :class:`AlarmPayload`: the device's alarms use the ids ``alarm.create`` accepts; one
+#: without a ``name`` is named by its wake time.
+ALARM_SCHEMA: Final = vol.All(
+    _device_object(
+        {
+            vol.Required("id"): _new_alarm_id,
+            vol.Optional("name"): _text(ALARM_NAME_REPORTED_MAX_LENGTH, 1),
+            **{vol.Required(key): check for key, check in _ALARM_FIELDS.items()},
+            # What a device reports may predate today's command limits (see above).
+            vol.Required("duration"): _number(0, ALARM_DURATION_REPORTED_MAX),
+            vol.Optional("skip_next", default=False): _strict_bool,
+            vol.Optional("next_sunrise", default=None): _or_none(ALARM_SUNRISE_SCHEMA),
+        }
+    ),
+    _named,
 )
 
 

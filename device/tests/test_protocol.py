@@ -446,3 +446,26 @@ def test_the_defaults_are_what_the_commands_fill_in() -> None:
     assert sunrise["duration"] == protocol.DEFAULT_SUNRISE_DURATION
     assert sunrise["target_brightness"] == protocol.DEFAULT_TARGET_BRIGHTNESS
     assert sunrise["curve"] == protocol.DEFAULT_CURVE
+
+
+def test_a_reported_alarm_without_a_name_is_named_by_its_wake_time() -> None:
+    alarm = {
+        "id": "a",
+        "time": "06:30",
+        "weekdays": [0],
+        "enabled": True,
+        "duration": 1800.0,
+        "target_brightness": 255.0,
+        "curve": "linear",
+    }
+    assert protocol.validate_alarm(alarm)["name"] == "06:30"  # an older device
+    assert protocol.validate_alarm({**alarm, "name": "Work"})["name"] == "Work"
+    with pytest.raises(ProtocolError):
+        protocol.validate_alarm({**alarm, "name": ""})
+    ack = {
+        "ok": True,
+        "alarm": alarm,
+        "alarms": [alarm],
+        "state": {"on": False, "brightness": 0, "level": 0.0},
+    }
+    assert protocol.validate_ack("alarm.create", ack)["alarm"]["name"] == "06:30"
