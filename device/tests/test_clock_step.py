@@ -90,8 +90,9 @@ async def test_a_wall_clock_step_during_a_sunrise(start_device, step: float) -> 
         ack = await watcher.call("sunrise.stop")
         assert ack["state"]["sunrise"] is None
         assert ack["state"]["level"] == pytest.approx(level_of(device.pin.state), abs=0.01)
-        # At most one 20 ms tick (1.7 levels on this 3 s ramp) from before the stop.
-        assert level_of(device.pin.state) == pytest.approx(shown, abs=1.8)
+        # No jump: within a couple of 20 ms ticks (1.7 levels each on this 3 s ramp; a
+        # loaded machine may run one late) of what it showed before the stop.
+        assert level_of(device.pin.state) == pytest.approx(shown, abs=3 * 1.7)
         held = device.pin.state
         await asyncio.sleep(0.2)
         assert device.pin.state == held

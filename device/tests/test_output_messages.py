@@ -151,8 +151,8 @@ def test_the_default_run_on_a_pc_prints_one_line(tmp_path: Path) -> None:
     """The real command, as a user first runs it on a PC: one line, no warnings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DAYBREAK_", "GPIOZERO_"))}
     result = subprocess.run(
-        [str(EXE), "--state-dir", str(tmp_path), "--token", "T", "--host", "127.0.0.1",
-         "--port", str(free_port()), "--no-zeroconf"],
+        [str(EXE), "--state-dir", str(tmp_path), "--token", "a-pc-token-0123456789",
+         "--host", "127.0.0.1", "--port", str(free_port()), "--no-zeroconf"],
         capture_output=True,
         text=True,
         timeout=60,

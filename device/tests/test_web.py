@@ -21,9 +21,10 @@ import shutil
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -61,7 +62,24 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
 PHONE = (412, 915)
 DESKTOP = (1280, 800)
 WAIT = 10.0  # seconds for anything the page should show
-DEVICE_ZONE = "America/New_York"
+
+
+def _device_zone() -> str:
+    """A zone that is neither UTC nor Berlin, where it is now 11:00 to 23:00.
+
+    The tests' alarms wake between 05:00 and 09:15 with sunrises of up to 30 minutes;
+    on a device whose local time were inside such a window, an alarm created by a test
+    would fire at once (as it should) and change what the test expects. The three zones
+    are 14 and 9 hours apart, so one of them is always in the afternoon or evening.
+    """
+    now = datetime.now(UTC)
+    for name in ("America/New_York", "Asia/Tokyo", "Asia/Kolkata"):
+        if 11 <= now.astimezone(ZoneInfo(name)).hour < 23:
+            return name
+    raise AssertionError("no zone in the afternoon")  # pragma: no cover - see above
+
+
+DEVICE_ZONE = _device_zone()
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
