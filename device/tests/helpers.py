@@ -12,6 +12,7 @@ from typing import Any
 import socketio
 from gpiozero.pins.mock import MockPWMPin
 
+from daybreak_device.dimming import Dimmer
 from daybreak_device.output import GpiozeroOutput, Output
 from daybreak_device.protocol import DEVICE_EVENTS, PROTOCOL_VERSION
 from daybreak_device.server import DaybreakServer
@@ -43,6 +44,19 @@ class ShiftedClock:
 
     def __call__(self) -> float:
         return time.time() + self.offset
+
+
+def level_of(duty: float, dimmer: Dimmer | None = None) -> float:
+    """The brightness whose duty is ``duty`` (the dimmer, CIE by default, inverted)."""
+    dimmer = dimmer or Dimmer()
+    low, high = 0.0, 255.0
+    for _ in range(60):
+        middle = (low + high) / 2
+        if dimmer.duty(middle) < duty:
+            low = middle
+        else:
+            high = middle
+    return (low + high) / 2
 
 
 def make_fake_sysfs(root: Path, chip: int = 0, channel: int = 0) -> Path:

@@ -20,21 +20,9 @@ from typing import Any
 import pytest
 
 from daybreak_device.dimming import Dimmer
-from helpers import Client, Device, ShiftedClock
+from helpers import Client, Device, ShiftedClock, level_of
 
 CIE = Dimmer()
-
-
-def level_of(duty: float) -> float:
-    """The brightness whose duty is ``duty`` (the dimmer inverted by bisection)."""
-    low, high = 0.0, 255.0
-    for _ in range(60):
-        middle = (low + high) / 2
-        if CIE.duty(middle) < duty:
-            low = middle
-        else:
-            high = middle
-    return (low + high) / 2
 
 
 def epoch(iso: str) -> float:

@@ -30,7 +30,7 @@ import httpx
 import pytest
 
 from daybreak_device.dimming import Dimmer
-from helpers import TOKEN, Client, Device, ShiftedClock
+from helpers import TOKEN, Client, Device, ShiftedClock, level_of
 
 CIE = Dimmer()
 FAULTS = ["full", "read-only"]
@@ -123,7 +123,7 @@ async def command(device: Device, client: Client, via: str, event: str, body: An
 
 def shows(device: Device, level: float) -> bool:
     """Whether the LED shows ``level`` (as reported: rounded to 1/1000)."""
-    return device.pin.state == pytest.approx(CIE.duty(level), abs=CIE.duty(0.001))
+    return level_of(device.pin.state) == pytest.approx(level, abs=0.0006)
 
 
 async def assert_consistent(device: Device, watcher: Client) -> dict[str, Any]:
