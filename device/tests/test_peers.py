@@ -152,7 +152,10 @@ def test_the_connection_cap_refuses_the_newest_and_one_address_gets_a_quarter() 
     good.websocket = True
     guard.authenticated(("10.0.0.2", 1))
     clock.now += HEADER_TIMEOUT
-    guard.sweep()
+    expired = guard.sweep()
+    assert len(expired) == 39
+    for conn in expired:
+        conn.transport.abort()
     assert len(guard) == 1
     assert all(t.aborted for t in attacker[:10])
     assert guard.opened(FakeTransport("10.0.0.66", 99)) is not None  # room again

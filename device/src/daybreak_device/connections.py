@@ -59,6 +59,8 @@ AUTH_TIMEOUT = 5.0
 KEEP_ALIVE = 5
 #: Seconds between two sweeps for connections past their deadline.
 SWEEP_INTERVAL = 1.0
+#: Connections aborted per event-loop iteration.
+ABORT_BATCH = 32
 #: Descriptors kept free for everything but client connections (the state file and its
 #: directory, the listening socket, zeroconf, the event loop, threads, logs).
 DESCRIPTOR_RESERVE = 64
@@ -212,22 +214,35 @@ class ConnectionGuard:
 
     # -- enforcement ------------------------------------------------------------------
 
-    def sweep(self) -> None:
-        """Abort every connection past its deadline; forget the closed ones."""
+    def sweep(self) -> list[Connection]:
+        """Forget the closed connections and those past their deadline; return the latter.
+
+        The caller aborts them (:meth:`run` does, a batch at a time).
+        """
         now = self._clock()
+        expired = []
         for conn in list(self._open.values()):
             if conn.transport.is_closing():
                 self._forget(conn)
             elif conn.deadline is not None and now >= conn.deadline:
                 self._forget(conn)
                 self._peers.record("connections timed out", conn.source)
-                conn.transport.abort()
+                expired.append(conn)
+        return expired
 
     async def run(self, tick: Callable[[], None] = lambda: None) -> None:
-        """Sweep every :data:`SWEEP_INTERVAL` seconds (and call ``tick``) until cancelled."""
+        """Sweep every :data:`SWEEP_INTERVAL` seconds (and call ``tick``) until cancelled.
+
+        Expired connections are aborted :data:`ABORT_BATCH` at a time, one batch per
+        loop iteration: a thousand at once would hold every answer up for ~50 ms.
+        """
         while True:
             await asyncio.sleep(SWEEP_INTERVAL)
-            self.sweep()
+            expired = self.sweep()
+            for start in range(0, len(expired), ABORT_BATCH):
+                for conn in expired[start : start + ABORT_BATCH]:
+                    conn.transport.abort()
+                await asyncio.sleep(0)
             tick()
 
     def _forget_closed(self) -> None:
