@@ -55,7 +55,7 @@ from daybreak_device.dimming import Dimmer
 from daybreak_device.output import GpiozeroOutput
 from daybreak_device.protocol import MAX_ALARMS, ProtocolError, validate_command
 from daybreak_device.server import DaybreakServer
-from daybreak_device.statefile import StateFile
+from daybreak_device.statefile import StateFile, StorageError
 from helpers import TOKEN, Client, Device, ShiftedClock
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -1979,3 +1979,179 @@ async def test_a_made_up_id_that_is_taken_is_made_up_again() -> None:
     created = await scheduler.create(create_command(time="07:30"))
     assert [a.id for a in scheduler.alarms] == ["taken", "fresh"]
     assert created.id == "fresh"
+
+
+class NoOffset(tzinfo):
+    """A zone that does not know its offset (``utcoffset`` is None): not aware."""
+
+    def utcoffset(self, dt: datetime | None) -> None:
+        return None
+
+    def tzname(self, dt: datetime | None) -> str:
+        return "?"
+
+
+def test_now_must_be_aware_the_whole_message() -> None:
+    for naive in (datetime(2026, 11, 23, 5, 0), datetime(2026, 11, 23, 5, 0, tzinfo=NoOffset())):  # noqa: DTZ001
+        with pytest.raises(ValueError) as info:
+            next_occurrence(alarm(), BERLIN, naive)
+        assert str(info.value) == "now must be an aware datetime"
+
+
+async def test_a_last_wake_exactly_a_day_ahead_is_still_believed(caplog) -> None:
+    """Up to a day ahead of the clock, a fired mark holds (the clock went back a little)."""
+    now = at(BERLIN, 2026, 11, 23, 6, 40)
+    daily = alarm(last_wake=now + CLOCK_STEP_BACK_LIMIT)
+    assert local(next_occurrence(daily, BERLIN, now).wake_at, BERLIN) == (
+        "2026-11-25T06:30:00+01:00"
+    )
+    clock = FakeClock(now)
+    scheduler, _ = scheduler_on(clock)
+    scheduler.load([daily.to_json()])
+    await scheduler.check()
+    assert scheduler.alarms[0].last_wake == now + CLOCK_STEP_BACK_LIMIT
+    assert "the clock went back" not in caplog.text
+
+
+async def test_a_clock_gone_back_over_a_day_is_logged_whole(caplog) -> None:
+    clock = FakeClock(at(BERLIN, 2026, 11, 23, 6, 0))
+    scheduler, _ = scheduler_on(clock)
+    await scheduler.create(create_command(time="06:30", duration=1800))
+    await scheduler.check()
+    clock.now -= 3 * DAY
+    caplog.clear()
+    await scheduler.check()
+    assert alarm_log(caplog) == [
+        (
+            logging.WARNING,
+            (
+                "Alarm id0 last fired for 2026-11-23T06:30:00+01:00, over a day ahead of the "
+                "clock: the clock went back; scheduling afresh"
+            ),
+        )
+    ]
+
+
+async def test_a_skip_has_passed_at_its_wake_time() -> None:
+    clock = FakeClock(MONDAY_5AM)
+    scheduler, _ = scheduler_on(clock)
+    a = await scheduler.create(create_command(time="06:30", duration=1800))
+    skipped = await scheduler.skip_next(a.id)
+    assert scheduler.payload(skipped)["skip_next"] is True
+    clock.now = skipped.skip_wake
+    assert scheduler.payload(scheduler.get(a.id))["skip_next"] is False
+
+
+def test_the_configured_zone_not_the_systems_picks_the_days(monkeypatch) -> None:
+    """The system clock's zone may be far from the alarms' (--timezone): the local
+    date that starts the search is the alarms' zone's, not the system's."""
+    pago = ZoneInfo("Pacific/Pago_Pago")  # UTC-11
+    monkeypatch.setenv("TZ", "Pacific/Kiritimati")  # UTC+14: two dates ahead at times
+    time.tzset()
+    try:
+        now = at(pago, 2026, 11, 22, 23, 30)  # 2026-11-24 00:30 in Kiritimati
+        late = Alarm("late", "23:45", (0, 1, 2, 3, 4, 5, 6), duration=60)
+        assert local(next_occurrence(late, pago, now).wake_at, pago) == (
+            "2026-11-22T23:45:00-11:00"
+        )
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+async def test_without_saved_alarms_a_check_tells_nobody() -> None:
+    for load in (False, True):
+        scheduler, _ = scheduler_on(FakeClock(MONDAY_5AM))
+        if load:
+            scheduler.load(None)  # a state file from before alarms
+        heard: list[str] = []
+        scheduler.add_listener(lambda seen=heard: seen.append("alarms"))
+        await scheduler.check()
+        assert heard == []
+
+
+async def test_a_check_that_fails_is_logged_and_retried_after_the_recheck(caplog) -> None:
+    clock = FakeClock(at(BERLIN, 2026, 11, 23, 5, 0))
+    scheduler, _ = scheduler_on(clock)
+    calls = []
+    real_check = scheduler.check
+
+    async def flaky_check() -> float:
+        calls.append(clock.now)
+        if len(calls) == 1:
+            raise RuntimeError("boom")
+        return await real_check()
+
+    scheduler.check = flaky_check  # type: ignore[method-assign]
+    await run_until(scheduler, clock, clock.now + 12)
+    assert clock.sleeps[0] == 5.0  # the recheck interval after a failure
+    assert len(calls) >= 2
+    [record] = [r for r in caplog.records if r.name == alarms_module.__name__]
+    assert (record.levelno, record.getMessage()) == (logging.ERROR, "Alarm check failed")
+    assert record.exc_info is not None
+
+
+async def test_a_sunrise_noticed_one_second_late_says_so(caplog) -> None:
+    start = at(BERLIN, 2026, 11, 23, 6, 0)
+    clock = FakeClock(start + 1.0)
+    scheduler, _ = scheduler_on(clock)
+    with caplog.at_level(logging.INFO, logger=alarms_module.__name__):
+        await scheduler.create(create_command(time="06:30", duration=1800))
+        await scheduler.check()
+    assert alarm_log(caplog)[-1][1].endswith(" (noticed 1 s late: joining it)")
+
+
+async def test_a_sunrise_that_cannot_start_is_logged_whole(caplog) -> None:
+    clock = FakeClock(at(BERLIN, 2026, 11, 23, 6, 0))
+    scheduler, _ = scheduler_on(clock)
+
+    async def broken(alarm: Alarm, occurrence: Occurrence) -> None:
+        raise OSError("LED on fire")
+
+    scheduler._fire = broken
+    await scheduler.create(create_command(time="06:30", duration=1800))
+    await scheduler.check()
+    [record] = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert record.getMessage() == "Alarm id0 could not start its sunrise"
+    assert record.exc_info is not None
+
+
+async def test_a_full_disk_when_an_alarm_fires_does_not_stop_the_check() -> None:
+    clock = FakeClock(at(BERLIN, 2026, 11, 23, 6, 0))
+    scheduler, fired = scheduler_on(clock)
+    a = await scheduler.create(create_command(time="06:30", duration=1800))
+
+    async def full() -> None:
+        raise StorageError("cannot write state.json: No space left on device")
+
+    scheduler._save = full
+    assert await scheduler.check() == 5.0
+    assert len(fired.fires) == 1
+    assert scheduler.get(a.id).last_wake == at(BERLIN, 2026, 11, 23, 6, 30)  # kept in memory
+
+
+async def test_the_check_sleeps_to_a_start_under_a_second_away() -> None:
+    start = at(BERLIN, 2026, 11, 23, 6, 0)
+    clock = FakeClock(start - 0.25)
+    scheduler, _ = scheduler_on(clock)
+    await scheduler.create(create_command(time="06:30", duration=1800))
+    assert await scheduler.check() == pytest.approx(0.25)
+
+
+async def test_updating_to_the_same_weekdays_keeps_a_skip() -> None:
+    clock = FakeClock(MONDAY_5AM)
+    scheduler, _ = scheduler_on(clock)
+    a = await scheduler.create(create_command(time="06:30", weekdays=[0, 2]))
+    await scheduler.skip_next(a.id)
+    updated = await scheduler.update({"id": a.id, "weekdays": [0, 2], "duration": 600.0})
+    assert updated.weekdays == (0, 2)
+    assert updated.skip_wake is not None
+    assert scheduler.payload(updated)["skip_next"] is True
+
+
+def test_a_weekly_alarm_with_its_next_occurrence_skipped_is_two_weeks_away() -> None:
+    now = at(BERLIN, 2026, 11, 23, 6, 40)  # Monday, just after this week's 06:30
+    weekly = alarm(weekdays=(0,), skip_wake=at(BERLIN, 2026, 11, 30, 6, 30))
+    assert local(next_occurrence(weekly, BERLIN, now).wake_at, BERLIN) == (
+        "2026-12-07T06:30:00+01:00"
+    )

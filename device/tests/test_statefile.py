@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import gc
 import json
 import logging
 from pathlib import Path
@@ -365,3 +366,68 @@ async def test_close_on_a_hung_disk_gives_up_in_time(
     with pytest.raises(StorageError) as info:
         await late
     assert info.value.message == "the device stopped before saving"
+
+
+async def test_open_then_close_writes_nothing_and_the_writer_is_named(
+    tmp_path: Path, disk: Disk
+) -> None:
+    store = StateFile(tmp_path / "state.json")
+    Section(store, frozenset({"n"}), {"n": 1})
+    await store.open()
+    assert "daybreak state file" in {t.get_name() for t in asyncio.all_tasks()}
+    await store.close()
+    assert disk.writes == []
+    assert "daybreak state file" not in {t.get_name() for t in asyncio.all_tasks()}
+
+
+async def test_a_removed_fault_listener_hears_nothing(tmp_path: Path, disk: Disk) -> None:
+    store = StateFile(tmp_path / "state.json")
+    Section(store, frozenset({"n"}), {"n": 1})
+    heard: list[Any] = []
+    remove = store.add_listener(lambda: heard.append(store.fault))
+    remove()
+    await store.open()
+    disk.error = FULL
+    with pytest.raises(StorageError):
+        await store.save()
+    assert heard == []
+    await store.close(limit=0.1)
+
+
+async def test_a_failed_save_nobody_waits_for_is_not_an_unhandled_error(
+    tmp_path: Path, disk: Disk
+) -> None:
+    """The light saves in the background after a ramp; a disk error there is the store's
+    to report (its fault), not a "Future exception was never retrieved" in the log."""
+    loop = asyncio.get_running_loop()
+    unhandled: list[dict[str, Any]] = []
+    loop.set_exception_handler(lambda loop, context: unhandled.append(context))
+    try:
+        store = StateFile(tmp_path / "state.json", retry_interval=10.0)
+        Section(store, frozenset({"n"}), {"n": 1})
+        await store.open()
+        disk.error = FULL
+        store.request_save()  # not awaited
+        async with asyncio.timeout(2):
+            while store.fault is None:
+                await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)
+        gc.collect()
+        await store.close(limit=0.1)
+        gc.collect()
+        await asyncio.sleep(0)
+        assert unhandled == []
+    finally:
+        loop.set_exception_handler(None)
+
+
+async def test_close_waits_a_second_by_default(tmp_path: Path, disk: Disk) -> None:
+    store = StateFile(tmp_path / "state.json")
+    Section(store, frozenset({"n"}), {"n": 1})
+    await store.open()
+    disk.delay = 1.6
+    store.request_save()
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    await store.close()
+    assert 0.9 < loop.time() - began < 1.4

@@ -165,7 +165,11 @@ def run_module(module: str, target: Target, *, jobs: int, retest: bool) -> dict[
         if not names:
             print(f"== {module}: no survivors to re-test")
             return previous
-        shutil.copytree(ROOT / "device" / "tests", work / "mutants" / "tests", dirs_exist_ok=True)
+        # The tests as they are now (mutmut copies work/tests into mutants/ on each run).
+        shutil.copytree(ROOT / "device" / "tests", work / "tests", dirs_exist_ok=True)
+        # mutmut maps tests to functions once; a changed test would keep its old mapping
+        # (and a new one may be missed), so the mapping is collected afresh.
+        (work / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
     else:
         work = stage(module, target)
     print(f"== {module}: mutmut on {target.source.relative_to(ROOT)} with {jobs} worker(s)")
