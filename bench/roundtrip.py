@@ -170,7 +170,8 @@ async def uvicorn_app(app: Any) -> AsyncIterator[int]:
         await task
 
 
-async def bench_sio_echo(n: int) -> Series:
+async def bench_sio_echo(n: int, pause: float = 0.0) -> Series:
+    """The baseline: a bare python-socketio echo, ``pause`` s between calls."""
     series = Series("sio-echo ack", "bare python-socketio + uvicorn, call to an echo handler")
     sio_server = socketio.AsyncServer(async_mode="asgi", transports=["websocket"])
 
@@ -188,6 +189,8 @@ async def bench_sio_echo(n: int) -> Series:
                 await sio.call("echo", payload, timeout=5)
                 if i >= WARMUP:
                     series.values.append((time.perf_counter() - t0) * 1e3)
+                if pause:
+                    await asyncio.sleep(pause)
         finally:
             await sio.disconnect()
             await sio_server.shutdown()

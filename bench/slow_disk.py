@@ -38,7 +38,7 @@ from typing import Any
 import socketio
 from _common import TOKEN, percentile, print_header, ratio
 from gpiozero.pins.mock import MockFactory
-from roundtrip import LEVELS, Series, TimedPWMPin, device_settings, uvicorn_app
+from roundtrip import LEVELS, Series, TimedPWMPin, bench_sio_echo, device_settings
 
 from daybreak_device.output import GpiozeroOutput
 from daybreak_device.server import DaybreakServer
@@ -69,34 +69,13 @@ def slow_fsync(delay: float) -> Iterator[None]:
 
 
 async def sio_echo(n: int, pause: float) -> Series:
-    """The baseline: a bare python-socketio echo; ``pause`` s between calls.
+    """The baseline: ``roundtrip``'s bare python-socketio echo, ``pause`` s between calls.
 
     Paced like the commands it is compared with (each of those waits for its ack, i.e.
     the disk), because an idle gap costs its own wake-up latency on a VM's CPU.
     """
-    label = f"sio-echo, {pause * 1e3:.0f} ms apart" if pause else "sio-echo"
-    series = Series(label, "bare python-socketio + uvicorn, call to an echo handler")
-    sio_server = socketio.AsyncServer(async_mode="asgi", transports=["websocket"])
-
-    async def echo(sid: str, data: Any) -> Any:
-        return data
-
-    sio_server.on("echo", echo)
-    async with uvicorn_app(socketio.ASGIApp(sio_server)) as port:
-        sio = socketio.AsyncClient(reconnection=False, handle_sigint=False)
-        await sio.connect(f"http://127.0.0.1:{port}", transports=["websocket"], wait_timeout=5)
-        try:
-            for i in range(WARMUP + n):
-                payload = {"brightness": LEVELS[i % 2]}
-                t0 = time.perf_counter()
-                await sio.call("echo", payload, timeout=5)
-                if i >= WARMUP:
-                    series.values.append((time.perf_counter() - t0) * 1e3)
-                if pause:
-                    await asyncio.sleep(pause)
-        finally:
-            await sio.disconnect()
-            await sio_server.shutdown()
+    series = await bench_sio_echo(n, pause)
+    series.name = f"sio-echo, {pause * 1e3:.0f} ms apart" if pause else "sio-echo"
     return series
 
 

@@ -107,7 +107,8 @@ async def test_a_step_past_the_end_finishes_the_sunrise_once_on_its_schedule(
         assert device.server.state()["sunrise"] is not None
         await watcher.wait_for(lambda: "sunrise.finished" in watcher.event_names())
         finished = loop.time() - started
-        assert 1.9 <= finished <= 2.5
+        # Not at the step (0.5 s in) but at its 2 s end; a loaded machine may run late.
+        assert 1.9 <= finished < 4.0
         await asyncio.sleep(0.5)
         assert watcher.event_names() == ["sunrise.started", "sunrise.finished"]
         state = device.server.state()
