@@ -267,10 +267,11 @@ async def test_the_default_retry_interval(tmp_path: Path, disk: Disk, caplog) ->
     loop = asyncio.get_running_loop()
     disk.error = None
     began = loop.time()
-    async with asyncio.timeout(4):
+    async with asyncio.timeout(10):
         while store.fault is not None:
             await asyncio.sleep(0.02)
-    assert 1.5 < loop.time() - began < 3.0  # not retried at once, nor never
+    # Not retried at once (the 2 s interval), nor never; a loaded machine may be late.
+    assert 1.5 < loop.time() - began < 8.0
     await store.close()
 
 
