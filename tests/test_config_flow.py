@@ -26,6 +26,11 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.daybreak import config_flow
 from custom_components.daybreak.const import CONF_SUNRISE_CURVE, CONF_SUNRISE_DURATION, DOMAIN
+from custom_components.daybreak.protocol import (
+    SUNRISE_DURATION_MAX,
+    SUNRISE_MINUTES_MAX,
+    SUNRISE_MINUTES_MIN,
+)
 
 from .common import ENTITY_ID, connected_clients, free_port, wait_for
 from .conftest import TOKEN, Device
@@ -634,11 +639,12 @@ async def test_reconfigure_wrong_device(
 # -- options ---------------------------------------------------------------------------
 
 
-async def test_options_are_stored_and_the_entry_reloads(
+async def test_options_are_stored_without_a_reload(
     hass: HomeAssistant, init_integration: MockConfigEntry, device: Device
 ) -> None:
     entry = init_integration
     coordinator = entry.runtime_data
+    client = coordinator.client
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "init"
@@ -651,9 +657,47 @@ async def test_options_are_stored_and_the_entry_reloads(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert entry.options == {CONF_SUNRISE_DURATION: 20, CONF_SUNRISE_CURVE: "ease_in"}
     assert entry.state is ConfigEntryState.LOADED
-    assert entry.runtime_data is not coordinator  # reloaded
-    await wait_for(lambda: len(connected_clients(device)) == 1)
+    # Not reloaded: the same coordinator and connection, the entities show the change.
+    assert entry.runtime_data is coordinator
+    assert coordinator.client is client
+    assert client.connected
+    assert len(connected_clients(device)) == 1
+    assert hass.states.get("number.bedroom_sunrise_duration").state == "20"
+    assert hass.states.get("select.bedroom_sunrise_curve").state == "ease_in"
 
     # The form now shows the stored values.
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert _defaults(result) == {CONF_SUNRISE_DURATION: 20, CONF_SUNRISE_CURVE: "ease_in"}
+
+
+async def test_options_of_an_entry_that_is_not_loaded(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry
+) -> None:
+    mock_config_entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(mock_config_entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_SUNRISE_DURATION: 180, CONF_SUNRISE_CURVE: "ease_out"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert mock_config_entry.options == {CONF_SUNRISE_DURATION: 180, CONF_SUNRISE_CURVE: "ease_out"}
+    assert mock_config_entry.state is ConfigEntryState.NOT_LOADED
+
+
+def _duration_selector_bounds(result: Any) -> tuple[float, float]:
+    for key, validator in result["data_schema"].schema.items():
+        if key == CONF_SUNRISE_DURATION:
+            config = validator.validators[0].config
+            return config["min"], config["max"]
+    raise AssertionError("no duration field")
+
+
+async def test_the_options_form_has_the_protocols_limits(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    number = hass.states.get("number.bedroom_sunrise_duration")
+    assert _duration_selector_bounds(result) == (
+        SUNRISE_MINUTES_MIN,
+        SUNRISE_MINUTES_MAX,
+    ) == (number.attributes["min"], number.attributes["max"])
+    assert SUNRISE_MINUTES_MAX * 60 == SUNRISE_DURATION_MAX

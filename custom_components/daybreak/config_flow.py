@@ -8,7 +8,12 @@ from ipaddress import ip_address
 from typing import Any
 
 import voluptuous as vol
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult, OptionsFlowWithReload
+from homeassistant.config_entries import (
+    ConfigEntryState,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlow,
+)
 from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN
 from homeassistant.core import callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
@@ -31,12 +36,18 @@ from .const import (
     CONF_SUNRISE_CURVE,
     CONF_SUNRISE_DURATION,
     DEFAULT_PORT,
-    DEFAULT_SUNRISE_MINUTES,
     DOMAIN,
     LOGGER,
-    SUNRISE_CURVES,
 )
 from .coordinator import DaybreakConfigEntry
+from .protocol import (
+    CURVES,
+    DEFAULT_CURVE,
+    DEFAULT_SUNRISE_MINUTES,
+    SUNRISE_MINUTES_MAX,
+    SUNRISE_MINUTES_MIN,
+    Curve,
+)
 
 TOKEN_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 PORT_SELECTOR = vol.All(
@@ -256,14 +267,26 @@ class DaybreakConfigFlow(ConfigFlow, domain=DOMAIN):
         return DaybreakOptionsFlow()
 
 
-class DaybreakOptionsFlow(OptionsFlowWithReload):
-    """Default sunrise duration (minutes) and curve for the light's Sunrise effect."""
+class DaybreakOptionsFlow(OptionsFlow):
+    """Default sunrise duration (minutes) and curve for the light's Sunrise effect.
+
+    Stored without a reload: the connection stays up, as when the number or the
+    select entity changes them.
+    """
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show and store the options."""
+        entry: DaybreakConfigEntry = self.config_entry
         if user_input is not None:
-            return self.async_create_entry(data=user_input)
-        options = self.config_entry.options
+            minutes = int(user_input[CONF_SUNRISE_DURATION])
+            curve: Curve = user_input[CONF_SUNRISE_CURVE]  # one of CURVES (the selector)
+            if entry.state is ConfigEntryState.LOADED:
+                entry.runtime_data.async_set_sunrise_defaults(minutes=minutes, curve=curve)
+                return self.async_create_entry(data=dict(entry.options))
+            return self.async_create_entry(
+                data={**entry.options, CONF_SUNRISE_DURATION: minutes, CONF_SUNRISE_CURVE: curve}
+            )
+        options = entry.options
         schema = vol.Schema(
             {
                 vol.Required(
@@ -272,8 +295,8 @@ class DaybreakOptionsFlow(OptionsFlowWithReload):
                 ): vol.All(
                     NumberSelector(
                         NumberSelectorConfig(
-                            min=1,
-                            max=180,
+                            min=SUNRISE_MINUTES_MIN,
+                            max=SUNRISE_MINUTES_MAX,
                             step=1,
                             unit_of_measurement="min",
                             mode=NumberSelectorMode.BOX,
@@ -282,10 +305,10 @@ class DaybreakOptionsFlow(OptionsFlowWithReload):
                     vol.Coerce(int),
                 ),
                 vol.Required(
-                    CONF_SUNRISE_CURVE, default=options.get(CONF_SUNRISE_CURVE, "linear")
+                    CONF_SUNRISE_CURVE, default=options.get(CONF_SUNRISE_CURVE, DEFAULT_CURVE)
                 ): SelectSelector(
                     SelectSelectorConfig(
-                        options=list(SUNRISE_CURVES),
+                        options=list(CURVES),
                         translation_key="sunrise_curve",
                         mode=SelectSelectorMode.DROPDOWN,
                     )

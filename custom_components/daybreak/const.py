@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Final
 
-from .protocol import CURVES, DEFAULT_SUNRISE_DURATION, PROTOCOL_VERSION
+from .protocol import PROTOCOL_VERSION
 
 DOMAIN: Final = "daybreak"
 LOGGER = logging.getLogger(__package__)
@@ -17,8 +17,6 @@ REQUIRED_PROTOCOL_VERSION: Final = PROTOCOL_VERSION
 
 CONF_SUNRISE_DURATION: Final = "sunrise_duration"  # options: minutes
 CONF_SUNRISE_CURVE: Final = "sunrise_curve"
-DEFAULT_SUNRISE_MINUTES: Final = int(DEFAULT_SUNRISE_DURATION // 60)
-SUNRISE_CURVES: Final = CURVES
 
 #: The light's effect (a translation key: its name "Sunrise" is in translations/en.json).
 EFFECT_SUNRISE: Final = "sunrise"

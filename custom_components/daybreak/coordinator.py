@@ -25,12 +25,19 @@ from .client import (
 from .const import (
     CONF_SUNRISE_CURVE,
     CONF_SUNRISE_DURATION,
-    DEFAULT_SUNRISE_MINUTES,
     DOMAIN,
     LOGGER,
     REQUIRED_PROTOCOL_VERSION,
 )
-from .protocol import PROTOCOL_VERSION, Curve
+from .protocol import (
+    ALARM_DURATION_MAX,
+    ALARM_DURATION_MIN,
+    DEFAULT_CURVE,
+    DEFAULT_SUNRISE_MINUTES,
+    PROTOCOL_VERSION,
+    Curve,
+    minutes_to_seconds,
+)
 
 type DaybreakConfigEntry = ConfigEntry[DaybreakCoordinator]
 
@@ -115,16 +122,29 @@ class DaybreakCoordinator(DataUpdateCoordinator[DaybreakState]):
         return int(self.config_entry.options.get(CONF_SUNRISE_DURATION, DEFAULT_SUNRISE_MINUTES))
 
     @property
+    def sunrise_seconds(self) -> float:
+        """The default sunrise duration in seconds, within a sunrise's limits."""
+        return minutes_to_seconds(self.sunrise_minutes)
+
+    @property
+    def alarm_seconds(self) -> float:
+        """The default duration of a new alarm's sunrise in seconds, within an alarm's limits."""
+        return minutes_to_seconds(self.sunrise_minutes, ALARM_DURATION_MIN, ALARM_DURATION_MAX)
+
+    @property
     def sunrise_curve(self) -> Curve:
         """The default sunrise curve (an option; the ``select`` entity sets it)."""
-        curve: Curve = self.config_entry.options.get(CONF_SUNRISE_CURVE, "linear")
+        curve: Curve = self.config_entry.options.get(CONF_SUNRISE_CURVE, DEFAULT_CURVE)
         return curve
 
     @callback
     def async_set_sunrise_defaults(
         self, *, minutes: int | None = None, curve: Curve | None = None
     ) -> None:
-        """Store new sunrise defaults in the entry options (no reload needed)."""
+        """Store new sunrise defaults in the entry options (no reload needed).
+
+        The number, the select and the options flow all change them through here.
+        """
         options = dict(self.config_entry.options)
         if minutes is not None:
             options[CONF_SUNRISE_DURATION] = minutes

@@ -1,8 +1,11 @@
-"""The Daybreak light: brightness, device-side transitions and the Sunrise effect."""
+"""The Daybreak light: brightness, device-side transitions and the Sunrise effect.
+
+The alarm actions (``daybreak.set_alarm``, ``daybreak.delete_alarm``) target the light
+too; they live in the services module.
+"""
 
 from __future__ import annotations
 
-from datetime import time as dt_time
 from typing import Any
 
 from homeassistant.components.light import (
@@ -12,22 +15,14 @@ from homeassistant.components.light import (
     LightEntity,
 )
 from homeassistant.components.light.const import ColorMode, LightEntityFeature
-from homeassistant.core import HomeAssistant, ServiceResponse
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import DOMAIN, EFFECT_SUNRISE, WEEKDAY_NAMES
+from .const import EFFECT_SUNRISE
 from .coordinator import DaybreakConfigEntry
 from .entity import DaybreakEntity
 from .helpers import daybreak_exception_handler
-from .protocol import (
-    ALARM_DURATION_MAX,
-    ALARM_DURATION_MIN,
-    BRIGHTNESS_MAX,
-    SUNRISE_DURATION_MAX,
-    SUNRISE_DURATION_MIN,
-    Curve,
-)
+from .protocol import BRIGHTNESS_MAX, Curve, clamp_duration
 
 # Commands go out at once: the device handles them in order, and each times out on its
 # own (one unanswered command must not hold the others back).
@@ -84,12 +79,11 @@ class DaybreakLight(DaybreakEntity, LightEntity):
         transition: float | None = kwargs.get(ATTR_TRANSITION)
         # "Sunrise" was the effect's name before effects became translation keys.
         if str(kwargs.get(ATTR_EFFECT, "")).lower() == EFFECT_SUNRISE:
-            # HA's transition is in seconds, the default duration in minutes.
-            duration = (
-                transition if transition is not None else 60.0 * self.coordinator.sunrise_minutes
-            )
+            # HA's transition (seconds) is the sunrise's duration when given.
             await self.coordinator.client.start_sunrise(
-                duration=min(max(duration, SUNRISE_DURATION_MIN), SUNRISE_DURATION_MAX),
+                duration=self.coordinator.sunrise_seconds
+                if transition is None
+                else clamp_duration(transition),
                 target_brightness=kwargs.get(ATTR_BRIGHTNESS, BRIGHTNESS_MAX),
                 curve=self.coordinator.sunrise_curve,
             )
@@ -116,7 +110,7 @@ class DaybreakLight(DaybreakEntity, LightEntity):
     ) -> None:
         """``daybreak.start_sunrise``: omitted values come from the options."""
         await self.coordinator.client.start_sunrise(
-            duration=60.0 * self.coordinator.sunrise_minutes if duration is None else duration,
+            duration=self.coordinator.sunrise_seconds if duration is None else duration,
             target_brightness=target_brightness,
             start_brightness=start_brightness,
             curve=curve or self.coordinator.sunrise_curve,
@@ -126,93 +120,3 @@ class DaybreakLight(DaybreakEntity, LightEntity):
     async def async_stop_sunrise(self) -> None:
         """``daybreak.stop_sunrise``: hold the level the sunrise reached."""
         await self.coordinator.client.stop_sunrise()
-
-    @daybreak_exception_handler
-    async def async_set_alarm(
-        self,
-        *,
-        alarm_id: str | None = None,
-        time: dt_time | None = None,
-        weekdays: list[str] | None = None,
-        duration: float | None = None,
-        target_brightness: float | None = None,
-        curve: Curve | None = None,
-        enabled: bool | None = None,
-    ) -> ServiceResponse:
-        """``daybreak.set_alarm``: update the alarm ``alarm_id``, or create it.
-
-        Without ``alarm_id``, or with one the device does not have, a new alarm is
-        created (then ``time`` is needed); omitted values take the defaults (duration
-        and curve from the options). Returns the alarm's id and next sunrise.
-        """
-        coordinator = self.coordinator
-        client = coordinator.client
-        wake = None if time is None else time.strftime("%H:%M")
-        days = None if weekdays is None else sorted({WEEKDAY_NAMES.index(d) for d in weekdays})
-        if alarm_id is not None and alarm_id in coordinator.alarms:
-            if all(
-                value is None for value in (wake, days, duration, target_brightness, curve, enabled)
-            ):
-                raise ServiceValidationError(
-                    translation_domain=DOMAIN,
-                    translation_key="nothing_to_change",
-                    translation_placeholders={"alarm_id": alarm_id},
-                )
-            alarms = await client.update_alarm(
-                alarm_id,
-                time=wake,
-                weekdays=days,
-                duration=duration,
-                target_brightness=target_brightness,
-                curve=curve,
-                enabled=enabled,
-            )
-            updated = next((alarm for alarm in alarms if alarm.id == alarm_id), None)
-            if updated is None:  # the device's answer lacks the alarm it was asked about
-                raise HomeAssistantError(
-                    translation_domain=DOMAIN,
-                    translation_key="invalid_answer",
-                    translation_placeholders={"name": coordinator.config_entry.title},
-                )
-            alarm = updated
-        else:
-            if wake is None:
-                raise ServiceValidationError(
-                    translation_domain=DOMAIN,
-                    translation_key="time_required",
-                    translation_placeholders={"alarm_id": alarm_id or ""},
-                )
-            default = min(
-                max(60.0 * coordinator.sunrise_minutes, ALARM_DURATION_MIN), ALARM_DURATION_MAX
-            )
-            # The device answers with the alarm it created (also the id it chose).
-            alarm = await client.create_alarm(
-                wake,
-                alarm_id=alarm_id,
-                weekdays=days,
-                duration=default if duration is None else duration,
-                target_brightness=target_brightness,
-                curve=curve or coordinator.sunrise_curve,
-                enabled=enabled,
-            )
-        upcoming = alarm.next_sunrise
-        return {
-            "alarm_id": alarm.id,
-            "next_sunrise": None
-            if upcoming is None
-            else {
-                "starts_at": upcoming.starts_at.isoformat(),
-                "wake_at": upcoming.wake_at.isoformat(),
-            },
-        }
-
-    @daybreak_exception_handler
-    async def async_delete_alarm(self, alarm_id: str) -> None:
-        """``daybreak.delete_alarm``: remove the alarm (a sunrise it started goes on)."""
-        if alarm_id not in self.coordinator.alarms:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="alarm_not_found",
-                translation_placeholders={"alarm_id": alarm_id},
-            )
-        await self.coordinator.client.delete_alarm(alarm_id)

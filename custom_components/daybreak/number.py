@@ -9,7 +9,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import DaybreakConfigEntry, DaybreakCoordinator
 from .entity import DaybreakSettingEntity
-from .protocol import SUNRISE_DURATION_MAX
+from .protocol import SUNRISE_MINUTES_MAX, SUNRISE_MINUTES_MIN
 
 PARALLEL_UPDATES = 0  # it only stores an option
 
@@ -33,8 +33,8 @@ class DaybreakSunriseDuration(DaybreakSettingEntity, NumberEntity):
     _attr_translation_key = "sunrise_duration"
     _attr_device_class = NumberDeviceClass.DURATION
     _attr_native_unit_of_measurement = UnitOfTime.MINUTES
-    _attr_native_min_value = 1
-    _attr_native_max_value = int(SUNRISE_DURATION_MAX // 60)
+    _attr_native_min_value = SUNRISE_MINUTES_MIN
+    _attr_native_max_value = SUNRISE_MINUTES_MAX
     _attr_native_step = 1
     _attr_mode = NumberMode.BOX
 

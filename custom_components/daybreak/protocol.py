@@ -35,12 +35,18 @@ __all__ = [
     "ALARM_FIRED_SCHEMA",
     "ALARM_ID_MAX_LENGTH",
     "ALARM_ID_PATTERN",
+    "ALARM_NAME_MAX_LENGTH",
+    "ALARM_NAME_MIN_LENGTH",
+    "ALARM_NAME_REPORTED_MAX_LENGTH",
     "ALARM_SCHEMA",
     "BRIGHTNESS_MAX",
     "BRIGHTNESS_MIN",
     "COMMANDS",
     "CURVES",
+    "DEFAULT_CURVE",
     "DEFAULT_SUNRISE_DURATION",
+    "DEFAULT_SUNRISE_MINUTES",
+    "DEFAULT_TARGET_BRIGHTNESS",
     "DEVICE_EVENTS",
     "DEVICE_ID_MAX_LENGTH",
     "ERROR_CODE_MAX_LENGTH",
@@ -75,6 +81,8 @@ __all__ = [
     "SUNRISE_DURATION_MAX",
     "SUNRISE_DURATION_MIN",
     "SUNRISE_EVENT_SCHEMA",
+    "SUNRISE_MINUTES_MAX",
+    "SUNRISE_MINUTES_MIN",
     "TIMESTAMP_MAX_LENGTH",
     "TIMESTAMP_YEAR_MAX",
     "TIMESTAMP_YEAR_MIN",
@@ -104,7 +112,10 @@ __all__ = [
     "TransitionStatePayload",
     "UpdateAlarmCommand",
     "apply_curve",
+    "clamp_duration",
     "error_ack",
+    "minutes_to_seconds",
+    "seconds_to_minutes",
     "validate_ack",
     "validate_alarm",
     "validate_command",
@@ -117,7 +128,9 @@ __all__ = [
 #: events below, a sunrise carries its ``alarm_id``, ``alarm.create`` takes an ``id``
 #: and ``info`` has ``uptime``. 3: the ``storage_error`` error code (a command carried
 #: out but not saved), ``storage_error`` in ``state`` and ``info``, ``storage`` in
-#: ``/api/health``; ``state`` is pushed before the change is saved.
+#: ``/api/health``; ``state`` is pushed before the change is saved. Later in 3, without
+#: a bump (optional on both sides): alarms have a ``name``, which ``alarm.create`` and
+#: ``alarm.update`` take; a client shows the wake time for a device that sends none.
 PROTOCOL_VERSION: Final = 3
 
 # Events a client sends (each answered through the Socket.IO ack).
@@ -166,6 +179,12 @@ TRANSITION_MAX: Final = 3600.0  # seconds
 SUNRISE_DURATION_MIN: Final = 1.0  # seconds
 SUNRISE_DURATION_MAX: Final = 3 * 3600.0  # seconds
 DEFAULT_SUNRISE_DURATION: Final = 1800.0  # seconds
+#: Sunrise durations as clients show them, in whole minutes (the options, the web page).
+SUNRISE_MINUTES_MIN: Final = 1
+SUNRISE_MINUTES_MAX: Final = int(SUNRISE_DURATION_MAX // 60)
+DEFAULT_SUNRISE_MINUTES: Final = int(DEFAULT_SUNRISE_DURATION // 60)
+#: What ``sunrise.start`` and ``alarm.create`` use when the target is not given.
+DEFAULT_TARGET_BRIGHTNESS: Final = float(BRIGHTNESS_MAX)
 #: At most this many alarms; creating one more is refused with ``limit_reached``.
 MAX_ALARMS: Final = 20
 ALARM_DURATION_MIN: Final = 60.0  # seconds: an alarm's sunrise lasts 1 min to 3 h
@@ -175,6 +194,13 @@ ALARM_DURATION_MAX: Final = SUNRISE_DURATION_MAX
 #: stays valid, so tightening a limit never drops or hides an alarm already on a device.
 ALARM_DURATION_REPORTED_MAX: Final = 24 * 3600.0
 ALARM_ID_MAX_LENGTH: Final = 64
+#: An alarm's name (what people see: "Alarm <name>"), 1 to 40 characters. An alarm
+#: created without one is named by its wake time ``HH:MM``.
+ALARM_NAME_MIN_LENGTH: Final = 1
+ALARM_NAME_MAX_LENGTH: Final = 40
+#: Longest alarm name a device may report (looser than the commands' limit, as with
+#: :data:`ALARM_DURATION_REPORTED_MAX`).
+ALARM_NAME_REPORTED_MAX_LENGTH: Final = 256
 #: What an id chosen by the client in ``alarm.create`` may look like.
 ALARM_ID_PATTERN: Final = r"[A-Za-z0-9_-]{1,64}"
 #: Weekdays as numbers, 0 Monday to 6 Sunday (Python's ``date.weekday()``).
@@ -185,6 +211,8 @@ Curve: TypeAlias = Literal["linear", "ease_in", "ease_out", "ease_in_out"]
 #: moves from start to target over the duration. ``linear`` is linear in perceived
 #: lightness, so every second brightens the room by the same visible amount.
 CURVES: Final[tuple[Curve, ...]] = ("linear", "ease_in", "ease_out", "ease_in_out")
+#: The curve of a sunrise or alarm that names none.
+DEFAULT_CURVE: Final[Curve] = "linear"
 
 ErrorCode: TypeAlias = Literal[
     "invalid_payload",
@@ -311,6 +339,8 @@ class AlarmPayload(TypedDict):
     """
 
     id: str
+    #: What people call it; the wake time ``HH:MM`` when it was given none.
+    name: str
     time: str
     weekdays: list[int]
     enabled: bool
@@ -389,10 +419,12 @@ class CreateAlarmCommand(TypedDict):
     """``alarm.create`` after validation (defaults filled in).
 
     ``id`` is optional: the device makes one up when it is missing, and refuses one
-    that is taken with ``conflict``.
+    that is taken with ``conflict``. Without a ``name`` the alarm is named by its wake
+    time.
     """
 
     id: NotRequired[str]
+    name: NotRequired[str]
     time: str
     weekdays: list[int]
     enabled: bool
@@ -402,9 +434,13 @@ class CreateAlarmCommand(TypedDict):
 
 
 class UpdateAlarmCommand(TypedDict, total=False):
-    """``alarm.update``: ``id`` and at least one field to change."""
+    """``alarm.update``: ``id`` and at least one field to change.
+
+    ``name`` ``None`` takes the name away: the alarm is named by its wake time again.
+    """
 
     id: str
+    name: str | None
     time: str
     weekdays: list[int]
     enabled: bool
@@ -485,6 +521,29 @@ def _curve(value: Any) -> Curve:
     raise vol.Invalid(f"must be one of {', '.join(CURVES)}")
 
 
+def clamp_duration(
+    seconds: float, low: float = SUNRISE_DURATION_MIN, high: float = SUNRISE_DURATION_MAX
+) -> float:
+    """``seconds`` moved into ``[low, high]`` (by default a sunrise's limits)."""
+    return min(max(float(seconds), low), high)
+
+
+def minutes_to_seconds(
+    minutes: float, low: float = SUNRISE_DURATION_MIN, high: float = SUNRISE_DURATION_MAX
+) -> float:
+    """A duration in minutes as seconds, clamped to ``[low, high]`` seconds.
+
+    The default bounds are a sunrise's; pass :data:`ALARM_DURATION_MIN` and
+    :data:`ALARM_DURATION_MAX` for an alarm's.
+    """
+    return clamp_duration(60.0 * minutes, low, high)
+
+
+def seconds_to_minutes(seconds: float) -> int:
+    """A duration in seconds as whole minutes, clamped to the minutes clients show."""
+    return min(max(round(seconds / 60), SUNRISE_MINUTES_MIN), SUNRISE_MINUTES_MAX)
+
+
 def _needs_on_or_brightness(value: dict[str, Any]) -> dict[str, Any]:
     if "on" not in value and "brightness" not in value:
         raise vol.Invalid("give 'on', 'brightness' or both")
@@ -514,7 +573,7 @@ START_SUNRISE_SCHEMA: Final = vol.Schema(
         vol.Optional("duration", default=DEFAULT_SUNRISE_DURATION): _Number(
             SUNRISE_DURATION_MIN, SUNRISE_DURATION_MAX
         ),
-        vol.Optional("target_brightness", default=float(BRIGHTNESS_MAX)): _Number(
+        vol.Optional("target_brightness", default=DEFAULT_TARGET_BRIGHTNESS): _Number(
             1, BRIGHTNESS_MAX
         ),
         vol.Optional("start_brightness", default=None): vol.Any(
@@ -522,7 +581,7 @@ START_SUNRISE_SCHEMA: Final = vol.Schema(
             _Number(BRIGHTNESS_MIN, BRIGHTNESS_MAX),
             msg=f"expected null or a number between {BRIGHTNESS_MIN} and {BRIGHTNESS_MAX}",
         ),
-        vol.Optional("curve", default="linear"): _curve,
+        vol.Optional("curve", default=DEFAULT_CURVE): _curve,
     }
 )
 
@@ -544,6 +603,23 @@ def _new_alarm_id(value: Any) -> str:
     if isinstance(value, str) and _NEW_ALARM_ID.fullmatch(value):
         return value
     raise vol.Invalid("expected an alarm id of 1 to 64 letters, digits, '_' or '-'")
+
+
+def _alarm_name(value: Any) -> str:
+    """Accept an alarm name: 1-40 characters, no control characters; spaces trimmed."""
+    if isinstance(value, str):
+        name = value.strip()
+        if ALARM_NAME_MIN_LENGTH <= len(name) <= ALARM_NAME_MAX_LENGTH and name.isprintable():
+            return name
+    raise vol.Invalid(
+        f"expected a name of {ALARM_NAME_MIN_LENGTH} to {ALARM_NAME_MAX_LENGTH} characters"
+        " (no line breaks or control characters)"
+    )
+
+
+def _alarm_name_or_none(value: Any) -> str | None:
+    """Accept an alarm name, or ``None`` for "named by the wake time"."""
+    return None if value is None else _alarm_name(value)
 
 
 def _alarm_time(value: Any) -> str:
@@ -578,26 +654,28 @@ _ALARM_FIELDS: Final[dict[str, Callable[[Any], Any]]] = {
 
 def _needs_a_change(value: dict[str, Any]) -> dict[str, Any]:
     if value.keys() <= {"id"}:
-        raise vol.Invalid(f"give at least one of {', '.join(_ALARM_FIELDS)}")
+        raise vol.Invalid(f"give at least one of {', '.join(_ALARM_FIELDS)}, name")
     return value
 
 
 CREATE_ALARM_SCHEMA: Final = vol.Schema(
     {
         vol.Optional("id"): _new_alarm_id,
+        vol.Optional("name"): _alarm_name,
         vol.Required("time"): _alarm_time,
         vol.Optional("weekdays", default=lambda: list(WEEKDAYS)): _weekdays,
         vol.Optional("enabled", default=True): _strict_bool,
         vol.Optional("duration", default=DEFAULT_SUNRISE_DURATION): _ALARM_FIELDS["duration"],
-        vol.Optional("target_brightness", default=float(BRIGHTNESS_MAX)): _ALARM_FIELDS[
+        vol.Optional("target_brightness", default=DEFAULT_TARGET_BRIGHTNESS): _ALARM_FIELDS[
             "target_brightness"
         ],
-        vol.Optional("curve", default="linear"): _curve,
+        vol.Optional("curve", default=DEFAULT_CURVE): _curve,
     }
 )
 
 _UPDATE_ALARM_FIELDS: Final[dict[vol.Marker, Callable[[Any], Any]]] = {
     vol.Required("id"): _alarm_id,
+    vol.Optional("name"): _alarm_name_or_none,
     **{vol.Optional(key): check for key, check in _ALARM_FIELDS.items()},
 }
 
@@ -805,16 +883,28 @@ INFO_SCHEMA: Final = vol.All(
     _without_unset,
 )
 
-#: :class:`AlarmPayload`: the device's alarms use the ids ``alarm.create`` accepts.
-ALARM_SCHEMA: Final = _device_object(
-    {
-        vol.Required("id"): _new_alarm_id,
-        **{vol.Required(key): check for key, check in _ALARM_FIELDS.items()},
-        # What a device reports may predate today's command limits (see above).
-        vol.Required("duration"): _Number(0, ALARM_DURATION_REPORTED_MAX),
-        vol.Optional("skip_next", default=False): _strict_bool,
-        vol.Optional("next_sunrise", default=None): _or_none(ALARM_SUNRISE_SCHEMA),
-    }
+
+def _named(alarm: dict[str, Any]) -> dict[str, Any]:
+    """Name an alarm a device reports without a name (an older one) by its wake time."""
+    alarm.setdefault("name", alarm["time"])
+    return alarm
+
+
+#: :class:`AlarmPayload`: the device's alarms use the ids ``alarm.create`` accepts; one
+#: without a ``name`` is named by its wake time.
+ALARM_SCHEMA: Final = vol.All(
+    _device_object(
+        {
+            vol.Required("id"): _new_alarm_id,
+            vol.Optional("name"): _text(ALARM_NAME_REPORTED_MAX_LENGTH, 1),
+            **{vol.Required(key): check for key, check in _ALARM_FIELDS.items()},
+            # What a device reports may predate today's command limits (see above).
+            vol.Required("duration"): _Number(0, ALARM_DURATION_REPORTED_MAX),
+            vol.Optional("skip_next", default=False): _strict_bool,
+            vol.Optional("next_sunrise", default=None): _or_none(ALARM_SUNRISE_SCHEMA),
+        }
+    ),
+    _named,
 )
 
 

@@ -1,4 +1,7 @@
-"""Actions on Daybreak lights: start/stop a sunrise, set/delete an alarm (entity services)."""
+"""Actions on Daybreak lights: start/stop a sunrise, set/delete an alarm (entity services).
+
+Starting and stopping a sunrise are methods of the light; the alarm actions are here.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +10,14 @@ from typing import Any
 
 import voluptuous as vol
 from homeassistant.components.light.const import DOMAIN as LIGHT_DOMAIN
-from homeassistant.core import HomeAssistant, SupportsResponse, callback
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv, service
 from homeassistant.helpers.typing import VolDictType
 
@@ -28,6 +37,8 @@ from .const import (
     SERVICE_STOP_SUNRISE,
     WEEKDAY_NAMES,
 )
+from .entity import DaybreakEntity
+from .helpers import daybreak_exception_handler
 from .protocol import (
     ALARM_DURATION_MAX,
     ALARM_DURATION_MIN,
@@ -117,6 +128,84 @@ SET_ALARM_SCHEMA: VolDictType = {
 DELETE_ALARM_SCHEMA: VolDictType = {vol.Required(ATTR_ALARM_ID): _ALARM_ID}
 
 
+@daybreak_exception_handler
+async def async_set_alarm(light: DaybreakEntity, call: ServiceCall) -> ServiceResponse:
+    """``daybreak.set_alarm``: update the alarm ``alarm_id``, or create it.
+
+    Without ``alarm_id``, or with one the device does not have, a new alarm is created
+    (then ``time`` is needed); omitted values take the defaults (duration and curve
+    from the options). Returns the alarm's id and next sunrise.
+    """
+    coordinator = light.coordinator
+    client = coordinator.client
+    data = call.data
+    alarm_id: str | None = data.get(ATTR_ALARM_ID)
+    wake = None if ATTR_TIME not in data else data[ATTR_TIME].strftime("%H:%M")
+    days = (
+        None
+        if ATTR_WEEKDAYS not in data
+        else sorted({WEEKDAY_NAMES.index(day) for day in data[ATTR_WEEKDAYS]})
+    )
+    fields: dict[str, Any] = {
+        "weekdays": days,
+        "duration": data.get(ATTR_DURATION),
+        "target_brightness": data.get(ATTR_TARGET_BRIGHTNESS),
+        "enabled": data.get(ATTR_ENABLED),
+    }
+    curve = data.get(ATTR_CURVE)
+    if alarm_id is not None and alarm_id in coordinator.alarms:
+        if wake is None and curve is None and all(value is None for value in fields.values()):
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="nothing_to_change",
+                translation_placeholders={"alarm_id": alarm_id},
+            )
+        alarms = await client.update_alarm(alarm_id, time=wake, curve=curve, **fields)
+        alarm = next((alarm for alarm in alarms if alarm.id == alarm_id), None)
+        if alarm is None:  # the device's answer lacks the alarm it was asked about
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="invalid_answer",
+                translation_placeholders={"name": coordinator.config_entry.title},
+            )
+    else:
+        if wake is None:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="time_required",
+                translation_placeholders={"alarm_id": alarm_id or ""},
+            )
+        if fields["duration"] is None:
+            fields["duration"] = coordinator.alarm_seconds
+        # The device answers with the alarm it created (also the id it chose).
+        alarm = await client.create_alarm(
+            wake, alarm_id=alarm_id, curve=curve or coordinator.sunrise_curve, **fields
+        )
+    upcoming = alarm.next_sunrise
+    return {
+        "alarm_id": alarm.id,
+        "next_sunrise": None
+        if upcoming is None
+        else {
+            "starts_at": upcoming.starts_at.isoformat(),
+            "wake_at": upcoming.wake_at.isoformat(),
+        },
+    }
+
+
+@daybreak_exception_handler
+async def async_delete_alarm(light: DaybreakEntity, call: ServiceCall) -> None:
+    """``daybreak.delete_alarm``: remove the alarm (a sunrise it started goes on)."""
+    alarm_id: str = call.data[ATTR_ALARM_ID]
+    if alarm_id not in light.coordinator.alarms:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="alarm_not_found",
+            translation_placeholders={"alarm_id": alarm_id},
+        )
+    await light.coordinator.client.delete_alarm(alarm_id)
+
+
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the Daybreak actions on Daybreak light entities."""
@@ -142,7 +231,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
         SERVICE_SET_ALARM,
         entity_domain=LIGHT_DOMAIN,
         schema=SET_ALARM_SCHEMA,
-        func="async_set_alarm",
+        func=async_set_alarm,
         supports_response=SupportsResponse.OPTIONAL,
     )
     service.async_register_platform_entity_service(
@@ -151,5 +240,5 @@ def async_setup_services(hass: HomeAssistant) -> None:
         SERVICE_DELETE_ALARM,
         entity_domain=LIGHT_DOMAIN,
         schema=DELETE_ALARM_SCHEMA,
-        func="async_delete_alarm",
+        func=async_delete_alarm,
     )

@@ -52,7 +52,7 @@ class DaybreakSunriseSwitch(DaybreakEntity, SwitchEntity):
     async def async_turn_on(self, /, **kwargs: Any) -> None:
         """Start a sunrise to full brightness with the default duration and curve."""
         await self.coordinator.client.start_sunrise(
-            duration=60.0 * self.coordinator.sunrise_minutes,
+            duration=self.coordinator.sunrise_seconds,
             target_brightness=BRIGHTNESS_MAX,
             curve=self.coordinator.sunrise_curve,
         )

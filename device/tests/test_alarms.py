@@ -635,6 +635,71 @@ async def test_create_takes_the_id_given_and_refuses_one_that_is_taken() -> None
         await scheduler.create(create_command(id="new", time="11:00"))
 
 
+async def test_an_alarm_without_a_name_is_named_by_its_wake_time() -> None:
+    scheduler, _ = scheduler_on(FakeClock(MONDAY_5AM))
+    unnamed = await scheduler.create(create_command(time="6:30"))
+    assert (unnamed.name, scheduler.payload(unnamed)["name"]) == (None, "06:30")
+    # The default follows the wake time; a name given stays when the time changes.
+    unnamed = await scheduler.update({"id": unnamed.id, "time": "07:15"})
+    assert scheduler.payload(unnamed)["name"] == "07:15"
+    named = await scheduler.update(
+        validate_command("alarm.update", {"id": unnamed.id, "name": "  Weekdays "})
+    )  # type: ignore[arg-type]
+    assert scheduler.payload(named)["name"] == "Weekdays"  # trimmed
+    named = await scheduler.update({"id": named.id, "time": "06:00"})
+    assert scheduler.payload(named)["name"] == "Weekdays"
+    # null takes the name away: the wake time again.
+    cleared = await scheduler.update(
+        validate_command("alarm.update", {"id": named.id, "name": None})
+    )  # type: ignore[arg-type]
+    assert (cleared.name, scheduler.payload(cleared)["name"]) == (None, "06:00")
+    given = await scheduler.create(create_command(time="08:00", name="Sunday lie-in"))
+    assert scheduler.payload(given)["name"] == "Sunday lie-in"
+    assert [a["name"] for a in scheduler.list_payload()] == ["06:00", "Sunday lie-in"]
+
+
+@pytest.mark.parametrize("name", ["", "   ", "x" * 41, "two\nlines", "tab\there", 7, ["a"], True])
+def test_an_alarm_name_must_be_1_to_40_printable_characters(name: Any) -> None:
+    for event, payload in (
+        ("alarm.create", {"time": "06:30", "name": name}),
+        ("alarm.update", {"id": "a", "name": name}),
+    ):
+        with pytest.raises(ProtocolError) as refused:
+            validate_command(event, payload)
+        assert refused.value.code == "invalid_payload"
+        assert "expected a name of 1 to 40 characters" in refused.value.message
+    longest = validate_command("alarm.create", {"time": "06:30", "name": "é" * 40})
+    assert longest["name"] == "é" * 40
+    assert "name" not in validate_command("alarm.create", {"time": "06:30"})
+
+
+def test_saved_alarm_names_are_kept_and_a_bad_one_only_loses_the_name(caplog) -> None:
+    scheduler, _ = scheduler_on(FakeClock(MONDAY_5AM))
+    named = Alarm("named", "06:30", (0,), name="Work").to_json()
+    assert named["name"] == "Work"
+    old = {k: v for k, v in named.items() if k != "name"}  # saved before alarms had names
+    scheduler.load(
+        [
+            named,
+            {**old, "id": "old"},
+            {**named, "id": "null", "name": None},
+            {**named, "id": "empty", "name": ""},
+            {**named, "id": "number", "name": 5},
+            {**named, "id": "huge", "name": "x" * 1000},
+        ]
+    )
+    assert [(a.id, a.name) for a in scheduler.alarms] == [
+        ("named", "Work"),
+        ("old", None),
+        ("null", None),
+        ("empty", None),
+        ("number", None),
+        ("huge", None),
+    ]
+    assert [a["name"] for a in scheduler.list_payload()] == ["Work"] + ["06:30"] * 5
+    assert "Dropping" not in caplog.text
+
+
 async def test_listeners_hear_of_every_change_clients_would_see() -> None:
     """Commands, an alarm firing, an occurrence or a skip passing; not idle checks."""
     clock = FakeClock(MONDAY_5AM)
@@ -811,6 +876,7 @@ async def wait_for(condition: Callable[[], Any], timeout: float = 5.0) -> Any:
 
 
 WORKDAYS_0630 = {
+    "name": "06:30",  # none given: named by its wake time
     "time": "06:30",
     "weekdays": [0, 1, 2, 3, 4],
     "enabled": True,
@@ -876,6 +942,22 @@ async def test_alarm_commands_over_socketio(berlin: Device) -> None:
         assert [a["id"] for a in ack["alarms"]] == [second["id"]]
         assert ack["state"]["next_sunrise"] is None
         await wait_for(lambda: states[-1]["next_sunrise"] is None)
+
+
+async def test_alarm_names_over_socketio_and_rest(berlin: Device) -> None:
+    async with sio_client(berlin) as (sio, _states):
+        ack = await call(sio, "alarm.create", {"time": "06:30", "name": "Work days"})
+        alarm_id = ack["alarm"]["id"]
+        assert ack["alarm"]["name"] == "Work days"
+        ack = await call(sio, "alarm.update", {"id": alarm_id, "name": "Early"})
+        assert ack["alarm"]["name"] == ack["alarms"][0]["name"] == "Early"
+        ack = await call(sio, "alarm.create", {"time": "06:30", "name": "x" * 41})
+        assert ack["error"]["code"] == "invalid_payload"
+    async with rest_client(berlin) as http:
+        response = await http.patch(f"/api/alarms/{alarm_id}", json={"name": None})
+        assert response.json()["alarm"]["name"] == "06:30"
+        response = await http.post("/api/alarms", json={"time": "05:00", "name": "Gym"})
+        assert response.json()["alarm"]["name"] == "Gym"
 
 
 async def test_unknown_alarm_id_is_not_found_and_changes_nothing(berlin: Device) -> None:
@@ -1073,7 +1155,8 @@ async def test_invalid_alarm_is_refused_over_both_transports(
             "alarm.update",
             {"id": "x"},
             (
-                "give at least one of time, weekdays, enabled, duration, target_brightness, curve. "
+                "give at least one of time, weekdays, enabled, duration, target_brightness, curve, "
+                "name. "
                 "Got {'id': 'x'}"
             ),
         ),
@@ -1475,6 +1558,7 @@ async def test_alarms_and_their_bookkeeping_persist(start_clocked, settings: Set
     assert saved["alarms"] == [
         {
             "id": a["alarm"]["id"],
+            "name": None,
             "time": "06:30",
             "weekdays": [0, 2],
             "enabled": True,
@@ -1486,6 +1570,7 @@ async def test_alarms_and_their_bookkeeping_persist(start_clocked, settings: Set
         },
         {
             "id": b["alarm"]["id"],
+            "name": None,
             "time": "22:00",
             "weekdays": [0, 1, 2, 3, 4, 5, 6],
             "enabled": False,

@@ -606,3 +606,48 @@ def test_alarm_skip_next() -> None:
 def test_no_payload_commands_refuse_one(event: str) -> None:
     assert validate_command(event, None) == {}
     assert refusal(event, {"id": "a"}).message == "this command takes no payload. Got {'id': 'a'}"
+
+
+def test_durations_in_minutes_and_seconds_share_one_helper() -> None:
+    assert protocol.minutes_to_seconds(30) == 1800.0
+    assert protocol.minutes_to_seconds(0) == protocol.SUNRISE_DURATION_MIN
+    assert protocol.minutes_to_seconds(10_000) == protocol.SUNRISE_DURATION_MAX
+    # An alarm's sunrise lasts at least a minute.
+    alarm = (protocol.ALARM_DURATION_MIN, protocol.ALARM_DURATION_MAX)
+    assert protocol.minutes_to_seconds(0.5, *alarm) == 60.0
+    assert protocol.clamp_duration(0.2) == protocol.SUNRISE_DURATION_MIN
+    assert protocol.clamp_duration(90.5) == 90.5
+    assert protocol.seconds_to_minutes(1800) == protocol.DEFAULT_SUNRISE_MINUTES == 30
+    assert protocol.seconds_to_minutes(1) == protocol.SUNRISE_MINUTES_MIN
+    assert protocol.seconds_to_minutes(24 * 3600) == protocol.SUNRISE_MINUTES_MAX == 180
+    assert protocol.SUNRISE_MINUTES_MAX * 60 == protocol.SUNRISE_DURATION_MAX
+
+
+def test_the_defaults_are_what_the_commands_fill_in() -> None:
+    sunrise = validate_command("sunrise.start", {})
+    assert sunrise["duration"] == protocol.DEFAULT_SUNRISE_DURATION
+    assert sunrise["target_brightness"] == protocol.DEFAULT_TARGET_BRIGHTNESS
+    assert sunrise["curve"] == protocol.DEFAULT_CURVE
+
+
+def test_a_reported_alarm_without_a_name_is_named_by_its_wake_time() -> None:
+    alarm = {
+        "id": "a",
+        "time": "06:30",
+        "weekdays": [0],
+        "enabled": True,
+        "duration": 1800.0,
+        "target_brightness": 255.0,
+        "curve": "linear",
+    }
+    assert protocol.validate_alarm(alarm)["name"] == "06:30"  # an older device
+    assert protocol.validate_alarm({**alarm, "name": "Work"})["name"] == "Work"
+    with pytest.raises(ProtocolError):
+        protocol.validate_alarm({**alarm, "name": ""})
+    ack = {
+        "ok": True,
+        "alarm": alarm,
+        "alarms": [alarm],
+        "state": {"on": False, "brightness": 0, "level": 0.0},
+    }
+    assert protocol.validate_ack("alarm.create", ack)["alarm"]["name"] == "06:30"

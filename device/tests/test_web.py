@@ -40,7 +40,12 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from daybreak_device.config import Settings
 from daybreak_device.light import STATE_FILE_VERSION
-from daybreak_device.protocol import MAX_ALARMS
+from daybreak_device.protocol import (
+    ALARM_NAME_MAX_LENGTH,
+    MAX_ALARMS,
+    SUNRISE_MINUTES_MAX,
+    SUNRISE_MINUTES_MIN,
+)
 from daybreak_device.webpage import WEB_DIR, content_security_policy
 from helpers import TOKEN, Client, Device
 
@@ -596,6 +601,19 @@ def device_alarm(device: Device, alarm_id: str) -> dict[str, Any]:
     return dict(device.server.alarms.payload(device.server.alarms.get(alarm_id)))
 
 
+def record_commands(device: Device) -> list[tuple[str, Any]]:
+    """From now on, the list of the commands the device carries out (event, payload)."""
+    sent: list[tuple[str, Any]] = []
+    execute = device.server.execute
+
+    async def spy(event: str, payload: Any) -> Any:
+        sent.append((event, payload))
+        return await execute(event, payload)
+
+    device.server.execute = spy  # type: ignore[method-assign]
+    return sent
+
+
 async def test_alarms_are_listed(page: Page, http: httpx.AsyncClient) -> None:
     workdays = await create_alarm(http, time="06:30", weekdays=[0, 1, 2, 3, 4])
     weekend = await create_alarm(
@@ -721,14 +739,7 @@ async def test_alarm_create_and_edit(page: Page) -> None:
         "days": [True, True, True, True, True, False, True],
     }
     await in_thread(page.screenshot, "phone-alarm-edit")
-    sent: list[tuple[str, Any]] = []
-    execute = device.server.execute
-
-    async def spy(event: str, payload: Any) -> Any:
-        sent.append((event, payload))
-        return await execute(event, payload)
-
-    device.server.execute = spy  # type: ignore[method-assign]
+    sent = record_commands(device)
     await in_thread(lambda: page.fill_alarm(days={0: False}, minutes="45"))
     await in_thread(lambda: page.find("alarm-save").click())
     await eventually(lambda: device.server.alarms.alarms[0].duration == 2700)
@@ -753,6 +764,52 @@ async def test_alarm_create_and_edit(page: Page) -> None:
     assert await in_thread(page.focused) == "alarm-0-edit"
     assert await in_thread(lambda: page.find("alarm-duration").get_attribute("value")) == "30"
     assert device.server.alarms.alarms[0].duration == 2700
+    assert await in_thread(page.console_errors) == []
+
+
+async def test_alarm_names_are_shown_and_edited(page: Page, http: httpx.AsyncClient) -> None:
+    device = page.device
+    work = await create_alarm(http, time="06:30", weekdays=[0, 1, 2, 3, 4], name="Work")
+    plain = await create_alarm(http, time="07:00", weekdays=[5, 6])
+    await logged_in(page)
+    await in_thread(page.wait_alarms, lambda alarms: len(alarms) == 2, "2 alarms")
+    shown = "return [...$('alarm-list').querySelectorAll('.alarm-name')].map((e) => e.textContent)"
+    # Its own name beside the time; one named by its wake time shows the time once.
+    assert await in_thread(page.js, shown) == ["Work", ""]
+    names = await in_thread(page.control_names)
+    assert names["alarm-0-enabled"] == "Work 06:30 Mon\N{EN DASH}Fri"
+    assert names["alarm-1-edit"] == "Edit 07:00 Sat, Sun"
+
+    sent = record_commands(device)
+    # Name the unnamed one.
+    await in_thread(lambda: page.alarm_button(plain["id"], "edit").click())
+    await in_thread(page.wait_text, "alarm-form-title", "^Edit the 07:00 alarm$")
+    assert await in_thread(lambda: page.find("alarm-name").get_attribute("value")) == ""
+    await in_thread(lambda: page.find("alarm-name").send_keys("Weekend"))
+    await in_thread(lambda: page.find("alarm-save").click())
+    await eventually(lambda: device.server.alarms.get(plain["id"]).name == "Weekend")
+    assert sent == [("alarm.update", {"id": plain["id"], "name": "Weekend"})]
+    await in_thread(page.wait_alarms, lambda _: True, "listed")
+    await in_thread(page.wait, lambda _: page.js(shown) == ["Work", "Weekend"], "renamed")
+
+    # Clearing the name takes it away: named by the wake time again.
+    await in_thread(lambda: page.alarm_button(work["id"], "edit").click())
+    await in_thread(page.wait_text, "alarm-form-title", "^Edit the alarm Work \\(06:30\\)$")
+    assert await in_thread(lambda: page.find("alarm-name").get_attribute("value")) == "Work"
+    await in_thread(lambda: page.find("alarm-name").clear())
+    await in_thread(lambda: page.find("alarm-save").click())
+    await eventually(lambda: device.server.alarms.get(work["id"]).name is None)
+    assert sent[-1] == ("alarm.update", {"id": work["id"], "name": None})
+    await in_thread(page.wait, lambda _: page.js(shown) == ["", "Weekend"], "name taken away")
+
+    # A new alarm takes the name typed, trimmed; without one it has none.
+    await in_thread(lambda: page.find("alarm-name").send_keys("  Nap "))
+    await in_thread(lambda: page.find("alarm-save").click())
+    await eventually(lambda: len(device.server.alarms.alarms) == 3)
+    assert device.server.alarms.alarms[2].name == "Nap"
+    assert sent[-1][1]["name"] == "Nap"
+    await in_thread(page.wait_text, "alarm-status", "^Alarm Nap 07:00 ")
+    assert await in_thread(lambda: page.find("alarm-name").get_attribute("value")) == ""
     assert await in_thread(page.console_errors) == []
 
 
@@ -1239,3 +1296,20 @@ def test_page_script_is_plain_and_has_no_inline_code() -> None:
     # The Socket.IO client connects with WebSocket only.
     app = (WEB_DIR / "app.js").read_text()
     assert 'transports: ["websocket"]' in app
+
+
+def test_the_page_limits_are_the_protocols() -> None:
+    """The form fields' bounds are the protocol's (the page cannot import them)."""
+    html = (WEB_DIR / "index.html").read_text()
+
+    def attributes(element_id: str) -> dict[str, str]:
+        tag = re.search(rf'<input id="{element_id}"[^>]*>', html)
+        assert tag is not None, element_id
+        return dict(re.findall(r'([a-z-]+)="([^"]*)"', tag[0]))
+
+    for element_id in ("sunrise-duration", "alarm-duration"):
+        field = attributes(element_id)
+        assert (int(field["min"]), int(field["max"])) == (SUNRISE_MINUTES_MIN, SUNRISE_MINUTES_MAX)
+    assert int(attributes("alarm-name")["maxlength"]) == ALARM_NAME_MAX_LENGTH
+    script = (WEB_DIR / "app.js").read_text()
+    assert f"const MAX_ALARMS = {MAX_ALARMS};" in script

@@ -1,6 +1,8 @@
 """Alarms: stored on the device and fired as sunrises that end at the wake time.
 
-An alarm has a local wake time (``HH:MM`` in the device's time zone), weekdays
+An alarm has a name (what people see; when it was given none it is named by its wake
+time, which then follows the wake time), a local wake time (``HH:MM`` in the device's
+time zone), weekdays
 (0 Monday to 6 Sunday), an enabled flag and the sunrise it fires (duration, target
 brightness, curve). Each weekday in the list gives one *occurrence* a day: its wake
 time is ``HH:MM`` on that local date and its sunrise starts ``duration`` seconds of
@@ -51,6 +53,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .protocol import (
     ALARM_DURATION_REPORTED_MAX,
     ALARM_ID_MAX_LENGTH,
+    ALARM_NAME_REPORTED_MAX_LENGTH,
     BRIGHTNESS_MAX,
     CURVES,
     MAX_ALARMS,
@@ -142,6 +145,13 @@ class Alarm:
     last_wake: float | None = None
     #: Wake time of the one occurrence to skip.
     skip_wake: float | None = None
+    #: The name a client gave it; ``None``: it is named by its wake time.
+    name: str | None = None
+
+    @property
+    def display_name(self) -> str:
+        """The name clients see: the one given, else the wake time ``HH:MM``."""
+        return self.time if self.name is None else self.name
 
     @property
     def hour(self) -> int:
@@ -157,6 +167,7 @@ class Alarm:
         """The alarm as saved in the state file."""
         return {
             "id": self.id,
+            "name": self.name,
             "time": self.time,
             "weekdays": list(self.weekdays),
             "enabled": self.enabled,
@@ -191,6 +202,9 @@ class Alarm:
 #: Saved alarms kept at start (a bound on a corrupt file, not the protocol's limit).
 STORED_ALARMS_MAX = 1000
 _STORED_TIME = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
+#: Longest saved name kept (what a device may report); a longer or malformed one is
+#: dropped (the alarm is named by its wake time), never the alarm.
+STORED_NAME_MAX_LENGTH = ALARM_NAME_REPORTED_MAX_LENGTH
 
 
 def _stored_settings(data: dict[str, Any]) -> dict[str, Any]:
@@ -222,7 +236,11 @@ def _stored_settings(data: dict[str, Any]) -> dict[str, Any]:
     curve = data.get("curve", "linear")
     if curve not in CURVES:
         raise ValueError("curve unknown")
+    name = data.get("name")
+    if not isinstance(name, str) or not 1 <= len(name) <= STORED_NAME_MAX_LENGTH:
+        name = None  # missing (saved before names), null or unusable: the wake time
     return {
+        "name": name,
         "time": alarm_time,
         "weekdays": sorted(weekdays),
         "enabled": enabled,
@@ -252,6 +270,7 @@ def _alarm_from(
 ) -> Alarm:
     return Alarm(
         id=alarm_id,
+        name=settings.get("name"),
         time=settings["time"],
         weekdays=tuple(settings["weekdays"]),
         enabled=settings["enabled"],
@@ -435,6 +454,7 @@ class AlarmScheduler:
         occurrence = next_occurrence(alarm, self.tz, now) if alarm.enabled else None
         return {
             "id": alarm.id,
+            "name": alarm.display_name,
             "time": alarm.time,
             "weekdays": list(alarm.weekdays),
             "enabled": alarm.enabled,
@@ -656,4 +676,7 @@ class AlarmScheduler:
 def _describe(alarm: Alarm) -> str:
     days = ",".join("MTWTFSS"[d] for d in alarm.weekdays)
     state = "on" if alarm.enabled else "off"
-    return f"{alarm.time} [{days}] {state}, {alarm.duration:g} s to {alarm.target_brightness:g}"
+    name = "" if alarm.name is None else f"{alarm.name!r} "
+    return (
+        f"{name}{alarm.time} [{days}] {state}, {alarm.duration:g} s to {alarm.target_brightness:g}"
+    )

@@ -106,11 +106,15 @@ def _create_alarm(data: dict[str, Any]) -> CreateAlarmCommand:
     }
     if "id" in data:
         command["id"] = data["id"]
+    if "name" in data:
+        command["name"] = data["name"]
     return command
 
 
 def _update_alarm(data: dict[str, Any]) -> UpdateAlarmCommand:
     command: UpdateAlarmCommand = {"id": data["id"]}
+    if "name" in data:
+        command["name"] = data["name"]
     if "time" in data:
         command["time"] = data["time"]
     if "weekdays" in data:

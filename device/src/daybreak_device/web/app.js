@@ -47,6 +47,7 @@
     alarmForm: $("alarm-form"),
     alarmFormTitle: $("alarm-form-title"),
     alarmTime: $("alarm-time"),
+    alarmName: $("alarm-name"),
     alarmDuration: $("alarm-duration"),
     alarmTarget: $("alarm-target"),
     alarmCurve: $("alarm-curve"),
@@ -498,6 +499,8 @@
     item.classList.toggle("editing", Boolean(editing && editing.id === alarm.id));
     const title = part("title");
     title.id = `alarm-${index}-title`;
+    // A name of its own; one named by its wake time shows the time alone.
+    part("name").textContent = alarmName(alarm) || "";
     part("time").textContent = alarm.time;
     part("days").textContent = formatDays(alarm.weekdays);
     part("sunrise").textContent =
@@ -520,6 +523,17 @@
     return item;
   }
 
+  /** The alarm's own name, or null when it is named by its wake time (or has no name). */
+  function alarmName(alarm) {
+    return alarm.name && alarm.name !== alarm.time ? alarm.name : null;
+  }
+
+  /** How messages call an alarm: "Work 06:30 Mon–Fri" or "06:30 Mon–Fri". */
+  function alarmLabel(alarm) {
+    const name = alarmName(alarm);
+    return `${name ? `${name} ` : ""}${alarm.time} ${formatDays(alarm.weekdays)}`;
+  }
+
   /** What an alarm will do next, in words. */
   function alarmNext(alarm) {
     if (!alarm.enabled) return alarm.skip_next ? "Off (next one skipped)" : "Off";
@@ -535,6 +549,8 @@
   // The form's fields as the device takes them.
   const alarmFields = {
     time: () => ui.alarmTime.value,
+    // null: named by its wake time (alarm.update takes null to take a name away).
+    name: () => ui.alarmName.value.trim() || null,
     weekdays: () => ui.alarmDays.filter((box) => box.checked).map((box) => Number(box.value)),
     duration: () => Number(ui.alarmDuration.value) * 60,
     target_brightness: () => Math.max(1, toWire(Number(ui.alarmTarget.value))),
@@ -563,6 +579,7 @@
 
   function startEditing(alarm, item) {
     ui.alarmTime.value = alarm.time;
+    ui.alarmName.value = alarmName(alarm) || "";
     for (const box of ui.alarmDays) box.checked = alarm.weekdays.includes(Number(box.value));
     checkDays();
     ui.alarmDuration.value = String(Math.max(1, Math.round(alarm.duration / 60)));
@@ -570,7 +587,10 @@
     ui.alarmCurve.value = alarm.curve;
     // Only what the user changes is sent, so unchanged values are not rounded to the form.
     editing = { id: alarm.id, shown: readAlarmForm() };
-    ui.alarmFormTitle.textContent = `Edit the ${alarm.time} alarm`;
+    const own = alarmName(alarm);
+    ui.alarmFormTitle.textContent = own
+      ? `Edit the alarm ${own} (${alarm.time})`
+      : `Edit the ${alarm.time} alarm`;
     ui.alarmSave.textContent = "Save alarm";
     ui.alarmCancel.hidden = false;
     ui.alarmForm.hidden = false;
@@ -591,7 +611,7 @@
     const item = button && button.closest("li");
     const alarm = item && alarms.find((a) => a.id === item.dataset.id);
     if (!alarm) return;
-    const name = `${alarm.time} ${formatDays(alarm.weekdays)}`;
+    const name = alarmLabel(alarm);
     switch (button.dataset.action) {
       case "enabled":
         if (await command("alarm.update", { id: alarm.id, enabled: !alarm.enabled })) {
@@ -623,10 +643,15 @@
     saving = true;
     try {
       if (!editing) {
-        const ack = await command("alarm.create", { ...fields, enabled: true });
+        const { name, ...rest } = fields;
+        const ack = await command("alarm.create", {
+          ...rest,
+          ...(name === null ? {} : { name }),
+          enabled: true,
+        });
         if (ack) {
           resetAlarmForm();
-          announce(`Alarm ${ack.alarm.time} ${formatDays(ack.alarm.weekdays)} added.`);
+          announce(`Alarm ${alarmLabel(ack.alarm)} added.`);
         }
         return;
       }
