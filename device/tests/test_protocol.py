@@ -578,7 +578,7 @@ def test_alarm_ids_of_existing_alarms(event: str) -> None:
 def test_alarm_update_needs_a_change_and_adds_nothing() -> None:
     err = refusal("alarm.update", {"id": "a"})
     assert err.message == (
-        "give at least one of time, weekdays, enabled, duration, target_brightness, curve. "
+        "give at least one of time, weekdays, enabled, duration, target_brightness, curve, name. "
         "Got {'id': 'a'}"
     )
     assert validate_command("alarm.update", {"id": "a", "weekdays": [2, 1]}) == {
