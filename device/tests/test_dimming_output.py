@@ -102,8 +102,10 @@ def test_min_duty_lifts_the_lowest_level_only() -> None:
         ({"curve": "log"}, "dimming curve must be one of cie, gamma, linear"),
         ({"curve": "gamma", "gamma": 0.0}, "gamma must be between 0.1 and 5"),
         ({"gamma": 5.5}, "gamma must be between 0.1 and 5"),
-        ({"min_duty": 1.0}, "min_duty must be between 0 and 1"),
-        ({"min_duty": -0.01}, "min_duty must be between 0 and 1"),
+        ({"min_duty": 1.0}, "min_duty must be between 0 and 0.99"),
+        ({"min_duty": -0.01}, "min_duty must be between 0 and 0.99"),
+        # What the min_duty setting refuses, the dimmer refuses too.
+        ({"min_duty": 0.995}, "min_duty must be between 0 and 0.99"),
     ],
 )
 def test_dimmer_rejects_bad_settings(kwargs, message) -> None:
