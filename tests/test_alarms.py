@@ -118,14 +118,53 @@ async def test_set_alarm_creates_one_with_the_defaults(
         "starts_at": "2026-11-23T06:10:00+01:00",
         "wake_at": "2026-11-23T06:30:00+01:00",
     }
+    # Named by its wake time, not by the id the device made up.
+    assert alarm["name"] == "06:30"
     switch_id, time_id = alarm_entities(hass, alarm_id)
-    assert switch_id == f"switch.bedroom_alarm_{alarm_id}"
-    assert time_id == f"time.bedroom_alarm_{alarm_id}_wake_time"
+    assert switch_id == "switch.bedroom_alarm_06_30"
+    assert time_id == "time.bedroom_alarm_06_30_wake_time"
     await wait_for(lambda: hass.states.get(time_id) is not None)
     assert hass.states.get(time_id).state == "06:30:00"
     assert hass.states.get(switch_id).state == STATE_ON
-    assert hass.states.get(switch_id).name == f"Bedroom Alarm {alarm_id}"
-    assert hass.states.get(time_id).name == f"Bedroom Alarm {alarm_id} wake time"
+    assert hass.states.get(switch_id).name == "Bedroom Alarm 06:30"
+    assert hass.states.get(time_id).name == "Bedroom Alarm 06:30 wake time"
+
+
+async def test_set_alarm_names_it_and_renames_it_behind_stable_ids(
+    hass: HomeAssistant, init_integration: MockConfigEntry, device: Device
+) -> None:
+    result = await set_alarm(hass, time="06:30", name="  Work days ")
+    alarm_id = result["alarm_id"]
+    assert device_alarms(device)[alarm_id]["name"] == "Work days"
+    switch_id, time_id = alarm_entities(hass, alarm_id)
+    assert (switch_id, time_id) == (
+        "switch.bedroom_alarm_work_days",
+        "time.bedroom_alarm_work_days_wake_time",
+    )
+    await wait_for(lambda: hass.states.get(time_id) is not None)
+    assert hass.states.get(switch_id).name == "Bedroom Alarm Work days"
+    assert hass.states.get(time_id).name == "Bedroom Alarm Work days wake time"
+
+    # Renamed (by an action or on the device): the names follow, the ids stay.
+    await set_alarm(hass, alarm_id=alarm_id, name="Early shift")
+    assert device_alarms(device)[alarm_id]["name"] == "Early shift"
+    await wait_for(lambda: hass.states.get(switch_id).name == "Bedroom Alarm Early shift")
+    assert hass.states.get(time_id).name == "Bedroom Alarm Early shift wake time"
+    await device.server.alarms.update({"id": alarm_id, "name": "Gym"})
+    await wait_for(lambda: hass.states.get(switch_id).name == "Bedroom Alarm Gym")
+    assert alarm_entities(hass, alarm_id) == (switch_id, time_id)
+    assert hass.states.get(switch_id).state == STATE_ON
+
+
+async def test_set_alarm_with_a_new_id_and_no_name_is_named_by_the_id(
+    hass: HomeAssistant, init_integration: MockConfigEntry, device: Device
+) -> None:
+    await set_alarm(hass, alarm_id="phone", time="06:30")
+    assert device_alarms(device)["phone"]["name"] == "phone"
+    switch_id, _ = alarm_entities(hass, "phone")
+    assert switch_id == "switch.bedroom_alarm_phone"
+    await wait_for(lambda: hass.states.get(switch_id) is not None)
+    assert hass.states.get(switch_id).name == "Bedroom Alarm phone"
 
 
 async def test_set_alarm_with_an_id_creates_then_updates_that_alarm(
@@ -144,6 +183,7 @@ async def test_set_alarm_with_an_id_creates_then_updates_that_alarm(
     assert result == {"alarm_id": "workdays", "next_sunrise": None}  # disabled
     assert device_alarms(device)["workdays"] == {
         "id": "workdays",
+        "name": "workdays",
         "time": "07:15",
         "weekdays": [0, 1, 4],
         "enabled": False,
@@ -194,6 +234,9 @@ async def test_set_alarm_with_an_id_creates_then_updates_that_alarm(
         ({"time": "06:30", "curve": "zigzag"}, vol.Invalid, None),
         ({"time": "06:30", "alarm_id": "no spaces"}, vol.Invalid, None),
         ({"time": "06:30", "alarm_id": "x" * 65}, vol.Invalid, None),
+        ({"time": "06:30", "name": "x" * 41}, vol.Invalid, None),
+        ({"time": "06:30", "name": "   "}, vol.Invalid, None),
+        ({"time": "06:30", "name": "two\nlines"}, vol.Invalid, None),
     ],
 )
 async def test_set_alarm_refuses_bad_input_and_changes_nothing(  # noqa: PLR0917

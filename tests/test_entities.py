@@ -156,6 +156,7 @@ async def test_all_platforms(
         "alarm.create",
         {
             "id": ALARM_ID,
+            "name": "Workdays",
             "time": "07:30",
             "weekdays": [0, 1, 2, 3, 4],
             "duration": 1800,

@@ -257,6 +257,8 @@ class Alarm:
     """
 
     id: str
+    #: What people call it: the name it was given, else its wake time.
+    name: str
     time: str
     weekdays: tuple[int, ...]
     enabled: bool
@@ -757,6 +759,7 @@ class DaybreakClient:
         time: str,
         *,
         alarm_id: str | None = None,
+        name: str | None = None,
         weekdays: Iterable[int] | None = None,
         enabled: bool | None = None,
         duration: float | None = None,
@@ -766,12 +769,14 @@ class DaybreakClient:
         """Add an alarm (wake time ``HH:MM``); omitted values take the device's defaults.
 
         ``alarm_id`` chooses its id (refused with ``conflict`` when taken); without it
-        the device makes one up. Returns the alarm created, as the device's answer says
-        (so an alarm another client creates at the same moment is never taken for it);
-        :attr:`alarms` has all of them. The device refuses a 21st with ``limit_reached``.
+        the device makes one up. Without a ``name`` it is named by its wake time.
+        Returns the alarm created, as the device's answer says (so an alarm another
+        client creates at the same moment is never taken for it); :attr:`alarms` has
+        all of them. The device refuses a 21st with ``limit_reached``.
         """
         payload = _alarm_fields(
             id=alarm_id,
+            name=name,
             time=time,
             weekdays=weekdays,
             enabled=enabled,
@@ -786,6 +791,7 @@ class DaybreakClient:
         self,
         alarm_id: str,
         *,
+        name: str | None = None,
         time: str | None = None,
         weekdays: Iterable[int] | None = None,
         enabled: bool | None = None,
@@ -795,6 +801,7 @@ class DaybreakClient:
     ) -> list[Alarm]:
         """Change the given fields of an alarm (at least one); returns all alarms."""
         payload = {"id": alarm_id} | _alarm_fields(
+            name=name,
             time=time,
             weekdays=weekdays,
             enabled=enabled,

@@ -99,7 +99,12 @@ class DaybreakAlarmEntity(DaybreakEntity):
         """Attach the entity to the alarm ``alarm_id``."""
         super().__init__(coordinator, f"alarm_{alarm_id}_{key}")
         self.alarm_id = alarm_id
-        self._attr_translation_placeholders = {"alarm_id": alarm_id}
+        self._attr_translation_placeholders = {"name": self._alarm_name()}
+
+    def _alarm_name(self) -> str:
+        """The alarm's name ("Alarm <name>"); the id while the device does not have it."""
+        alarm = self.coordinator.alarms.get(self.alarm_id)
+        return self.alarm_id if alarm is None else alarm.name
 
     @property
     def alarm(self) -> Alarm:
@@ -120,7 +125,18 @@ class DaybreakAlarmEntity(DaybreakEntity):
             else:  # pragma: no cover - entities with a unique id are registered
                 self.hass.async_create_task(self.async_remove())
             return
+        if (name := self._alarm_name()) != self._attr_translation_placeholders["name"]:
+            self._async_rename(name)
         super()._handle_coordinator_update()
+
+    @callback
+    def _async_rename(self, name: str) -> None:
+        """The alarm was renamed: the entity's name follows; its ids stay."""
+        self._attr_translation_placeholders = {"name": name}
+        # Home Assistant caches the name it made from the translation and placeholders.
+        self.__dict__.pop("name", None)
+        if self.registry_entry is not None and isinstance(new := self.name, str):
+            er.async_get(self.hass).async_update_entity(self.entity_id, original_name=new)
 
 
 @callback

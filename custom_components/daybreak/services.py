@@ -26,6 +26,7 @@ from .const import (
     ATTR_CURVE,
     ATTR_DURATION,
     ATTR_ENABLED,
+    ATTR_NAME,
     ATTR_START_BRIGHTNESS,
     ATTR_TARGET_BRIGHTNESS,
     ATTR_TIME,
@@ -43,6 +44,8 @@ from .protocol import (
     ALARM_DURATION_MAX,
     ALARM_DURATION_MIN,
     ALARM_ID_PATTERN,
+    ALARM_NAME_MAX_LENGTH,
+    ALARM_NAME_MIN_LENGTH,
     BRIGHTNESS_MAX,
     BRIGHTNESS_MIN,
     CURVES,
@@ -113,8 +116,24 @@ START_SUNRISE_SCHEMA: VolDictType = {
 
 _ALARM_ID = vol.All(cv.string, vol.Match(rf"^{ALARM_ID_PATTERN}$"))
 
+
+def _printable(value: str) -> str:
+    """Refuse line breaks and other characters that do not print (as the device does)."""
+    if not value.isprintable():
+        raise vol.Invalid("the name has a line break or another character that does not print")
+    return value
+
+
+_ALARM_NAME = vol.All(
+    cv.string,
+    vol.Strip,
+    vol.Length(min=ALARM_NAME_MIN_LENGTH, max=ALARM_NAME_MAX_LENGTH),
+    _printable,
+)
+
 SET_ALARM_SCHEMA: VolDictType = {
     vol.Optional(ATTR_ALARM_ID): _ALARM_ID,
+    vol.Optional(ATTR_NAME): _ALARM_NAME,
     vol.Optional(ATTR_TIME): cv.time,
     vol.Optional(ATTR_WEEKDAYS): vol.All(
         cv.ensure_list, vol.Length(min=1), [vol.All(vol.Lower, vol.In(WEEKDAY_NAMES))]
@@ -147,6 +166,7 @@ async def async_set_alarm(light: DaybreakEntity, call: ServiceCall) -> ServiceRe
         else sorted({WEEKDAY_NAMES.index(day) for day in data[ATTR_WEEKDAYS]})
     )
     fields: dict[str, Any] = {
+        "name": data.get(ATTR_NAME),
         "weekdays": days,
         "duration": data.get(ATTR_DURATION),
         "target_brightness": data.get(ATTR_TARGET_BRIGHTNESS),
@@ -177,6 +197,8 @@ async def async_set_alarm(light: DaybreakEntity, call: ServiceCall) -> ServiceRe
             )
         if fields["duration"] is None:
             fields["duration"] = coordinator.alarm_seconds
+        if fields["name"] is None:  # the id the user chose, else the device's: the wake time
+            fields["name"] = alarm_id
         # The device answers with the alarm it created (also the id it chose).
         alarm = await client.create_alarm(
             wake, alarm_id=alarm_id, curve=curve or coordinator.sunrise_curve, **fields

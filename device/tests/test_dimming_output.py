@@ -104,8 +104,10 @@ def test_min_duty_lifts_the_lowest_level_only() -> None:
         ({"curve": "gamma", "gamma": 0.0999}, "gamma must be between 0.1 and 5"),
         ({"curve": "gamma", "gamma": 5.0001}, "gamma must be between 0.1 and 5"),
         ({"gamma": 5.5}, "gamma must be between 0.1 and 5"),
-        ({"min_duty": 1.0}, "min_duty must be between 0 and 1 (1 excluded)"),
-        ({"min_duty": -0.01}, "min_duty must be between 0 and 1 (1 excluded)"),
+        ({"min_duty": 1.0}, "min_duty must be between 0 and 0.99"),
+        ({"min_duty": -0.01}, "min_duty must be between 0 and 0.99"),
+        # What the min_duty setting refuses, the dimmer refuses too.
+        ({"min_duty": 0.995}, "min_duty must be between 0 and 0.99"),
     ],
 )
 def test_dimmer_rejects_bad_settings(kwargs, message) -> None:
@@ -120,7 +122,7 @@ def test_dimmer_rejects_bad_settings(kwargs, message) -> None:
         {"curve": "gamma", "gamma": 0.1},
         {"curve": "gamma", "gamma": 5.0},
         {"min_duty": 0.0},
-        {"min_duty": 0.999},
+        {"min_duty": 0.99},
     ],
 )
 def test_dimmer_accepts_the_limits(kwargs) -> None:

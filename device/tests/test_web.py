@@ -1107,6 +1107,7 @@ async def test_keyboard_and_labels(page: Page) -> None:
         "sunrise-curve": "Curve",
         "sunrise-start": "Start sunrise",
         "alarm-time": "Wake time",
+        "alarm-name": "Name (optional)",
         "alarm-duration": "Duration (minutes)",
         "alarm-target": "Target brightness (%)",
         "alarm-curve": "Curve",

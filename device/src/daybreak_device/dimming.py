@@ -14,6 +14,15 @@ import math
 from dataclasses import dataclass
 from typing import Final, Literal, TypeAlias
 
+from .limits import (
+    DEFAULT_GAMMA,
+    DEFAULT_MIN_DUTY,
+    GAMMA_MAX,
+    GAMMA_MIN,
+    MIN_DUTY_MAX,
+    MIN_DUTY_MIN,
+)
+
 DimmingCurve: TypeAlias = Literal["cie", "gamma", "linear"]
 DIMMING_CURVES: Final[tuple[DimmingCurve, ...]] = ("cie", "gamma", "linear")
 
@@ -45,17 +54,18 @@ class Dimmer:
     """
 
     curve: DimmingCurve = "cie"
-    gamma: float = 2.2
-    min_duty: float = 0.0
+    gamma: float = DEFAULT_GAMMA
+    min_duty: float = DEFAULT_MIN_DUTY
 
     def __post_init__(self) -> None:
         """Check the settings, with errors that say what is allowed."""
         if self.curve not in DIMMING_CURVES:
             raise ValueError(f"dimming curve must be one of {', '.join(DIMMING_CURVES)}")
-        if not 0.1 <= self.gamma <= 5.0:
-            raise ValueError("gamma must be between 0.1 and 5")
-        if not 0.0 <= self.min_duty < 1.0:
-            raise ValueError("min_duty must be between 0 and 1 (1 excluded)")
+        if not GAMMA_MIN <= self.gamma <= GAMMA_MAX:
+            raise ValueError(f"gamma must be between {GAMMA_MIN:g} and {GAMMA_MAX:g}")
+        # The same range as the min_duty setting (config.py), not just "below 1".
+        if not MIN_DUTY_MIN <= self.min_duty <= MIN_DUTY_MAX:
+            raise ValueError(f"min_duty must be between {MIN_DUTY_MIN:g} and {MIN_DUTY_MAX:g}")
 
     def duty(self, brightness: float) -> float:
         """Return the duty cycle (0-1) for a brightness on the 0-255 scale."""
