@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Mapping
 from ipaddress import ip_address
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import voluptuous as vol
+if TYPE_CHECKING and sys.version_info >= (3, 14):
+    # Home Assistant 2026.10 and later (on Python 3.14) validate with probatio, which
+    # voluptuous maps onto at run time; their flows and services are typed with it.
+    import probatio as vol
+else:
+    import voluptuous as vol
+
 from homeassistant.config_entries import (
     ConfigEntryState,
     ConfigFlow,

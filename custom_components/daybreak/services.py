@@ -5,10 +5,17 @@ Starting and stopping a sunrise are methods of the light; the alarm actions are 
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import voluptuous as vol
+if TYPE_CHECKING and sys.version_info >= (3, 14):
+    # Home Assistant 2026.10 and later (on Python 3.14) validate with probatio, which
+    # voluptuous maps onto at run time; their flows and services are typed with it.
+    import probatio as vol
+else:
+    import voluptuous as vol
+
 from homeassistant.components.light.const import DOMAIN as LIGHT_DOMAIN
 from homeassistant.core import (
     HomeAssistant,
