@@ -696,8 +696,12 @@ async def test_the_options_form_has_the_protocols_limits(
 ) -> None:
     result = await hass.config_entries.options.async_init(init_integration.entry_id)
     number = hass.states.get("number.bedroom_sunrise_duration")
-    assert _duration_selector_bounds(result) == (
-        SUNRISE_MINUTES_MIN,
-        SUNRISE_MINUTES_MAX,
-    ) == (number.attributes["min"], number.attributes["max"])
+    assert (
+        _duration_selector_bounds(result)
+        == (
+            SUNRISE_MINUTES_MIN,
+            SUNRISE_MINUTES_MAX,
+        )
+        == (number.attributes["min"], number.attributes["max"])
+    )
     assert SUNRISE_MINUTES_MAX * 60 == SUNRISE_DURATION_MAX

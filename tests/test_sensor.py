@@ -65,10 +65,11 @@ def record_states(hass: HomeAssistant, entity_id: str) -> list[State]:
 # -- sunrise progress and end ---------------------------------------------------------
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_progress_and_end_follow_a_sunrise_on_the_device(
     hass: HomeAssistant, init_integration: MockConfigEntry, device: Device
 ) -> None:
-    assert state_of(hass, PROGRESS) == STATE_UNKNOWN
+    assert state_of(hass, PROGRESS) == "0"
     assert state_of(hass, ENDS) == STATE_UNKNOWN
     progress = record_states(hass, PROGRESS)
 
@@ -79,10 +80,11 @@ async def test_progress_and_end_follow_a_sunrise_on_the_device(
     await wait_for(lambda: state_of(hass, ENDS) != STATE_UNKNOWN)
     assert timestamp_of(hass, ENDS) == as_shown(sunrise["ends_at"])
 
-    # The progress rises with the device's pushes, then both go back to unknown.
-    await wait_for(lambda: state_of(hass, PROGRESS) == STATE_UNKNOWN, timeout=6)
-    assert state_of(hass, ENDS) == STATE_UNKNOWN
-    shown = [int(s.state) for s in progress if s.state != STATE_UNKNOWN]
+    # The progress rises with the device's pushes, then goes back to 0; the end to unknown.
+    await wait_for(lambda: state_of(hass, ENDS) == STATE_UNKNOWN, timeout=6)
+    assert state_of(hass, PROGRESS) == "0"
+    assert progress[-1].state == "0"
+    shown = [int(s.state) for s in progress[:-1]]
     assert len(set(shown)) >= 3
     assert shown == sorted(shown)
     assert all(0 <= value <= 100 for value in shown)
@@ -94,8 +96,7 @@ async def test_progress_is_the_devices(
     hass: HomeAssistant, init_integration: MockConfigEntry, device: Device
 ) -> None:
     def shown() -> int:
-        state = state_of(hass, PROGRESS)
-        return -1 if state == STATE_UNKNOWN else int(state)
+        return int(state_of(hass, PROGRESS))
 
     await device.server.execute("sunrise.start", {"duration": 3, "start_brightness": 0})
     await wait_for(lambda: shown() >= 10)
@@ -114,6 +115,7 @@ def alarm_time(device: Device, hours: float) -> str:
     return wake.strftime("%H:%M")
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_next_sunrise_and_wake_up_follow_the_device_alarms(
     hass: HomeAssistant, init_integration: MockConfigEntry, device: Device
 ) -> None:
@@ -157,6 +159,7 @@ async def test_next_sunrise_and_wake_up_follow_the_device_alarms(
     assert state_of(hass, NEXT_SUNRISE) == STATE_UNKNOWN
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_next_sunrise_of_an_alarm_there_at_setup(
     hass: HomeAssistant, mock_config_entry: MockConfigEntry, device: Device
 ) -> None:
@@ -170,12 +173,23 @@ async def test_next_sunrise_of_an_alarm_there_at_setup(
     assert timestamp_of(hass, NEXT_WAKE_UP) == as_shown(upcoming["wake_at"])
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_state_sensors_are_unavailable_while_the_device_is_away(
     hass: HomeAssistant, init_integration: MockConfigEntry, device: Device
 ) -> None:
     await device.stop()
     for entity_id in (PROGRESS, ENDS, NEXT_SUNRISE, NEXT_WAKE_UP):
         await wait_for(lambda entity_id=entity_id: state_of(hass, entity_id) == STATE_UNAVAILABLE)
+
+
+async def test_what_the_default_dashboard_shows(
+    hass: HomeAssistant, init_integration: MockConfigEntry, device: Device
+) -> None:
+    """Without a sunrise or an alarm no sensor of the default set reads "unknown" but the
+    next wake-up (there is none); the sunrise's end and the next sunrise are off by default
+    (the progress and the wake-up say as much), as are the diagnostic ones."""
+    shown = {state.entity_id: state.state for state in hass.states.async_all("sensor")}
+    assert shown == {PROGRESS: "0", NEXT_WAKE_UP: STATE_UNKNOWN}
 
 
 # -- round-trip time ------------------------------------------------------------------

@@ -35,8 +35,9 @@ class DaybreakStateSensorDescription(SensorEntityDescription):
     value_fn: Callable[[DaybreakState], datetime | int | None]
 
 
-def _progress(state: DaybreakState) -> int | None:
-    return None if state.sunrise is None else int(state.sunrise.progress * 100)
+def _progress(state: DaybreakState) -> int:
+    """Percent done of the running sunrise; 0 while none runs (not "unknown")."""
+    return 0 if state.sunrise is None else int(state.sunrise.progress * 100)
 
 
 STATE_SENSORS: tuple[DaybreakStateSensorDescription, ...] = (
@@ -51,12 +52,17 @@ STATE_SENSORS: tuple[DaybreakStateSensorDescription, ...] = (
         key="sunrise_ends_at",
         translation_key="sunrise_ends_at",
         device_class=SensorDeviceClass.TIMESTAMP,
+        # Unknown except during a sunrise, and the progress says as much: off the
+        # default dashboard.
+        entity_registry_enabled_default=False,
         value_fn=lambda state: None if state.sunrise is None else state.sunrise.ends_at,
     ),
     DaybreakStateSensorDescription(
         key="next_sunrise",
         translation_key="next_sunrise",
         device_class=SensorDeviceClass.TIMESTAMP,
+        # The next wake-up minus its sunrise's duration: what people read is the wake-up.
+        entity_registry_enabled_default=False,
         value_fn=lambda state: None if state.next_sunrise is None else state.next_sunrise.starts_at,
     ),
     DaybreakStateSensorDescription(
