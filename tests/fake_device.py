@@ -151,6 +151,7 @@ class FakeDevice:
         self._tasks: set[asyncio.Task[Any]] = set()
         self.sio.on("connect", self._on_connect)
         for event in (
+            "device.get",
             "info.get",
             "state.get",
             "alarms.list",
@@ -242,7 +243,7 @@ class FakeDevice:
             if event in self.answers:
                 return self.answers[event](payload)
             ack = self._answer(event, payload)
-            if event == "alarms.list" and self.drop_after_handshake:
+            if event == "device.get" and self.drop_after_handshake:
                 # After the ack goes out: the client has finished connecting.
                 self._spawn(self.sio.disconnect(sid))
             return ack
@@ -250,6 +251,8 @@ class FakeDevice:
         return handler
 
     def _answer(self, event: str, payload: Any) -> dict[str, Any]:
+        if event == "device.get":
+            return {"ok": True, "info": self.info, "state": self.state, "alarms": self.alarms}
         if event == "info.get":
             return {"ok": True, "info": self.info}
         if event == "light.set" and isinstance(payload, dict):

@@ -712,7 +712,7 @@ async def test_malformed_info_on_connect_drops_the_connection(
     client = make_client(device, session)
     with (
         patch.object(device.server, "info", return_value={"device_id": "x"}),
-        pytest.raises(DaybreakProtocolError, match=r"invalid answer to info\.get"),
+        pytest.raises(DaybreakProtocolError, match=r"invalid answer to device\.get"),
     ):
         await client.connect()
     assert not client.connected

@@ -45,7 +45,7 @@ async def test_setup(
     assert entry.state is ConfigEntryState.LOADED
     assert isinstance(entry.runtime_data, DaybreakCoordinator)
     assert entry.runtime_data.client.connected
-    assert entry.runtime_data.info.device_id == device.device_id
+    assert entry.runtime_data.data.info.device_id == device.device_id
     assert len(_listener_tasks()) == 1
     await wait_for(lambda: len(connected_clients(device)) == 1)
     assert hass.states.get(ENTITY_ID).state == STATE_OFF

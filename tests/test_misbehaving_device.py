@@ -120,7 +120,7 @@ async def test_bad_info_at_a_reconnect_does_not_end_the_listener(
     assert entry._background_tasks  # the listener
     assert not any(task.done() for task in entry._background_tasks)
     assert light(hass).state == STATE_UNAVAILABLE
-    assert client.dropped["info.get answer"].count >= 3
+    assert client.dropped["device.get answer"].count >= 3
     assert client.started_at is None or client.started_at.year > 1900
 
     # The device is fixed: the next try connects.
@@ -131,7 +131,7 @@ async def test_bad_info_at_a_reconnect_does_not_end_the_listener(
     # One warning about the bad info however often it came (at most one a minute), and
     # no error, from the integration or from a library.
     warnings = [r.getMessage() for r in records_from(caplog, logging.WARNING)]
-    assert len([w for w in warnings if "invalid info.get answer" in w]) == 1, warnings
+    assert len([w for w in warnings if "invalid device.get answer" in w]) == 1, warnings
     assert records_from(caplog, logging.ERROR) == []
 
 
@@ -312,17 +312,18 @@ async def test_at_most_max_alarms_and_none_rebuilt_per_read(
     await wait_for(lambda: light(hass).attributes.get(ATTR_BRIGHTNESS) == 5)
     await hass.async_block_till_done()
     assert len(alarm_entities(hass, entry)) == 2
-    assert list(coordinator.alarms) == ["weekdays"]
+    assert list(coordinator.data.alarms) == ["weekdays"]
 
     # Exactly MAX_ALARMS: each gets its entities.
     await fake.push("alarms", {"alarms": many[:MAX_ALARMS]})
-    await wait_for(lambda: len(coordinator.alarms) == MAX_ALARMS)
+    await wait_for(lambda: len(coordinator.data.alarms) == MAX_ALARMS)
     await hass.async_block_till_done()
     assert len(alarm_entities(hass, entry)) == 2 * MAX_ALARMS
     assert sum(1 for e in hass.states.async_entity_ids("switch") if "alarm" in e) == MAX_ALARMS
 
-    # Reading the alarms builds nothing: the same mapping every time, until they change.
-    assert coordinator.alarms is coordinator.alarms
+    # Reading the alarms builds nothing: the snapshot holds the client's mapping, made
+    # once per change.
+    assert coordinator.data.alarms is coordinator.client.alarms_by_id
 
     # 5000 alarms (once 2.5 s of blocked event loop per push): refused at once.
     loop = asyncio.get_running_loop()
@@ -331,7 +332,7 @@ async def test_at_most_max_alarms_and_none_rebuilt_per_read(
     await wait_for(lambda: coordinator.client.dropped["alarms"].count == 2)
     assert loop.time() - started < 2
     assert coordinator.client.connected
-    assert len(coordinator.alarms) == MAX_ALARMS
+    assert len(coordinator.data.alarms) == MAX_ALARMS
 
 
 # -- 5. spoofed event fields -------------------------------------------------------------
@@ -464,3 +465,29 @@ async def test_library_log_lines_are_debug_lines_of_the_integration(
     assert records[0].getMessage() == "packet queue is empty, aborting"
     assert len(records[3].getMessage()) < 300
     assert records_from(caplog, logging.WARNING) == []
+
+
+# -- connecting: one request ---------------------------------------------------------------
+
+
+async def test_connecting_costs_one_request(hass: HomeAssistant, fake: FakeDevice) -> None:
+    """Setting the entry up reads info, state and alarms in one ``device.get``, and the
+    first refresh asks for nothing more (the pushes that follow a connection are free)."""
+    await set_up(hass, fake)
+    assert [event for event, _ in fake.commands] == ["device.get"]
+
+
+async def test_a_device_without_device_get_is_read_in_two(
+    hass: HomeAssistant, fake: FakeDevice
+) -> None:
+    """A version-3 device from before ``device.get`` answers ``unknown_event``: the client
+    reads the info, then the alarms with the state."""
+    fake.answers["device.get"] = lambda _payload: {
+        "ok": False,
+        "error": {"code": "unknown_event", "message": "unknown event 'device.get'"},
+    }
+    fake.alarms = [ALARM]
+    entry = await set_up(hass, fake)
+    assert [event for event, _ in fake.commands] == ["device.get", "info.get", "alarms.list"]
+    assert list(entry.runtime_data.data.alarms) == [ALARM["id"]]
+    assert entry.runtime_data.data.info.device_id == fake.device_id

@@ -44,7 +44,7 @@ async def press_the_button(hass: HomeAssistant, device: Device) -> State:
     """Create an alarm and skip it with the button; the button's state after the press."""
     wake = (datetime.now(device.server.alarms.tz) + timedelta(hours=2)).strftime("%H:%M")
     await device.server.execute("alarm.create", {"id": "daily", "time": wake})
-    await wait_for(lambda: entry_coordinator(hass).data.next_sunrise is not None)
+    await wait_for(lambda: entry_coordinator(hass).data.state.next_sunrise is not None)
     await hass.services.async_call(
         BUTTON_DOMAIN, SERVICE_PRESS, {ATTR_ENTITY_ID: BUTTON}, blocking=True
     )

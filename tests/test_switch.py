@@ -41,7 +41,7 @@ from custom_components.daybreak.const import (
 )
 from custom_components.daybreak.switch import DaybreakSunriseSwitch
 from daybreak_device.dimming import Dimmer
-from daybreak_device.protocol import EVENT_LIST_ALARMS, ProtocolError
+from daybreak_device.protocol import EVENT_GET_DEVICE, ProtocolError
 from daybreak_device.server import DaybreakServer
 
 from .common import (
@@ -273,7 +273,7 @@ async def test_unavailable_while_reconnecting_fails_halfway(
     """A reconnect that fails after the device accepted it leaves the entities unavailable.
 
     The device accepts the connection and pushes its state, then fails a request of the
-    client's handshake (here it cannot list its alarms): the client drops the connection
+    client's handshake (here it cannot read itself: ``device.get``): the client drops the connection
     and tries again later. Until a handshake completes nothing reaches HA, so the switch
     and the light must not show the state pushed on the way as if the device were back.
     """
@@ -284,7 +284,7 @@ async def test_unavailable_while_reconnecting_fails_halfway(
     execute = DaybreakServer.execute
 
     async def broken(self: DaybreakServer, event: str, payload: Any) -> Any:
-        if event == EVENT_LIST_ALARMS:
+        if event == EVENT_GET_DEVICE:
             raise ProtocolError("internal_error", "cannot read the alarms")
         return await execute(self, event, payload)
 

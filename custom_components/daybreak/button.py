@@ -50,10 +50,10 @@ class DaybreakSkipNextAlarm(DaybreakEntity, DaybreakRestoreEntity, ButtonEntity)
         The device keeps one skip per alarm: if the next sunrise belongs to an alarm
         whose occurrence before it is skipped already, say so instead of doing nothing.
         """
-        upcoming = self.coordinator.data.next_sunrise
+        upcoming = self.coordinator.data.state.next_sunrise
         if upcoming is None:
             raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_next_alarm")
-        alarm = self.coordinator.alarms.get(upcoming.alarm_id)
+        alarm = self.coordinator.data.alarms.get(upcoming.alarm_id)
         if alarm is not None and alarm.skip_next:
             raise ServiceValidationError(
                 translation_domain=DOMAIN,

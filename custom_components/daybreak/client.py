@@ -43,6 +43,7 @@ from .protocol import (
     EVENT_ALARMS,
     EVENT_CREATE_ALARM,
     EVENT_DELETE_ALARM,
+    EVENT_GET_DEVICE,
     EVENT_GET_INFO,
     EVENT_GET_STATE,
     EVENT_HEARTBEAT,
@@ -70,6 +71,7 @@ __all__ = [
     "DaybreakClient",
     "DaybreakCommandError",
     "DaybreakConnectionError",
+    "DaybreakDevice",
     "DaybreakError",
     "DaybreakEvent",
     "DaybreakProtocolError",
@@ -380,6 +382,20 @@ class DeviceInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class DaybreakDevice:
+    """One snapshot of everything the client knows of the device (python-wled's ``Device``).
+
+    A new one is made whenever a part changes; the parts are the objects the client
+    holds (``alarms`` is the read-only mapping :attr:`DaybreakClient.alarms_by_id`).
+    """
+
+    info: DeviceInfo
+    state: DaybreakState
+    #: The device's alarms by id, oldest first.
+    alarms: Mapping[str, Alarm]
+
+
+@dataclass(frozen=True, slots=True)
 class DroppedMessages:
     """Messages of one kind the client dropped: how many, and what was wrong with the last."""
 
@@ -487,6 +503,8 @@ class DaybreakClient:
         self._reconnect_min = RECONNECT_MIN if reconnect_min is None else reconnect_min
         self._reconnect_max = RECONNECT_MAX if reconnect_max is None else reconnect_max
         self._sio: _SocketIOClient | None = None
+        # Whether the connection is complete: up, and the info, state and alarms read.
+        self._ready = False
         self._closing = False
         self._closed = asyncio.Event()
         self._disconnected = asyncio.Event()
@@ -529,6 +547,22 @@ class DaybreakClient:
         return self._sio is not None and self._sio.connected
 
     @property
+    def ready(self) -> bool:
+        """Whether the connection is up and :meth:`connect` has read everything through it.
+
+        Pushes that come while connecting update :attr:`state` and :attr:`alarms` but the
+        device is not "back" until then: this is the one place that says so.
+        """
+        return self._ready and self.connected
+
+    @property
+    def device(self) -> DaybreakDevice | None:
+        """The device as last heard of; ``None`` until the first :meth:`connect` read it."""
+        if self.info is None or self.state is None:
+            return None
+        return DaybreakDevice(self.info, self.state, self.alarms_by_id)
+
+    @property
     def dropped(self) -> dict[str, DroppedMessages]:
         """The messages dropped so far, by kind (a push's event, ``… answer``, ``message``)."""
         return dict(self._dropped)
@@ -567,6 +601,7 @@ class DaybreakClient:
         await self._drop_connection()
         self._refused = None
         self._disconnected.clear()
+        self._ready = False
         options: dict[str, Any] = {
             "reconnection": False,
             "handle_sigint": False,
@@ -611,14 +646,11 @@ class DaybreakClient:
             await self._disconnect(sio)
             raise DaybreakConnectionError("the client was closed while connecting")
         try:
-            info = self._set_info((await self._request(EVENT_GET_INFO))[0]["info"])
-            ack, arrival = await self._request(EVENT_GET_STATE)
-            self._set_state(ack["state"], arrival)
-            ack, arrival = await self._request(EVENT_LIST_ALARMS)
-            self._set_alarms(ack["alarms"], arrival)
+            info = await self._read_device()
         except BaseException:
             await self._drop_connection()
             raise
+        self._ready = True
         if info.protocol_version not in (PROTOCOL_VERSION, self._warned_version):
             self._warned_version = info.protocol_version
             _LOGGER.warning(
@@ -627,6 +659,21 @@ class DaybreakClient:
                 info.protocol_version,
                 PROTOCOL_VERSION,
             )
+        return info
+
+    async def _read_device(self) -> DeviceInfo:
+        """Read info, state and alarms: one request (two for a device without ``device.get``)."""
+        try:
+            ack, arrival = await self._request(EVENT_GET_DEVICE)
+        except DaybreakCommandError as err:
+            if err.code != "unknown_event":
+                raise
+            info = self._set_info((await self._request(EVENT_GET_INFO))[0]["info"])
+            ack, arrival = await self._request(EVENT_LIST_ALARMS)  # with the state
+        else:
+            info = self._set_info(ack["info"])
+        self._set_state(ack["state"], arrival)
+        self._set_alarms(ack["alarms"], arrival)
         return info
 
     async def run(self) -> None:
@@ -1054,6 +1101,7 @@ class DaybreakClient:
         return isinstance(data, dict) and data.get("code") == "unauthorized"
 
     async def _drop_connection(self) -> None:
+        self._ready = False
         sio, self._sio = self._sio, None
         if sio is not None:
             await self._disconnect(sio)

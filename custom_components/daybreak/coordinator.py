@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from homeassistant.config_entries import ConfigEntry
@@ -14,13 +14,12 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 from homeassistant.loader import async_get_loaded_integration
 
 from .client import (
-    Alarm,
     DaybreakAuthenticationError,
     DaybreakClient,
+    DaybreakDevice,
     DaybreakError,
     DaybreakEvent,
     DaybreakState,
-    DeviceInfo,
 )
 from .const import (
     CONF_SUNRISE_CURVE,
@@ -74,22 +73,22 @@ def _translate_client_errors() -> Iterator[None]:
         ) from err
 
 
-class DaybreakCoordinator(DataUpdateCoordinator[DaybreakState]):
-    """Holds the device's state, updated by pushed events (no polling).
+class DaybreakCoordinator(DataUpdateCoordinator[DaybreakDevice]):
+    """Holds one snapshot of the device (``data``: info, state and alarms), pushed to it.
 
-    The first refresh connects and reads the info and state. After that
-    :meth:`async_listen` runs as the entry's background task: it keeps the
-    connection up (the client reconnects with backoff), marks the entities
-    unavailable while the device is gone (one info line in the log each way) and
-    starts a reauth flow if the device stops accepting the token.
+    The first refresh connects (:meth:`_async_setup`: one connection that reads the
+    info, the state and the alarms, and the subscriptions to the client's pushes); no
+    polling after that. :meth:`async_listen` then runs as the entry's background task:
+    it keeps the connection up (the client reconnects with backoff), marks the entities
+    unavailable while the device is gone (one info line in the log each way) and starts
+    a reauth flow if the device stops accepting the token. Whether the device is there
+    is the client's to say (:attr:`DaybreakClient.ready`); the coordinator keeps no copy.
 
-    Besides the state (``data``) it holds the device's alarms (:attr:`alarms`, pushed
-    by the device too) and hands the device's one-off events to the listeners added
-    with :meth:`async_add_event_listener`.
+    The device's one-off events go to the listeners added with
+    :meth:`async_add_event_listener`.
     """
 
     config_entry: DaybreakConfigEntry
-    info: DeviceInfo
 
     def __init__(
         self, hass: HomeAssistant, entry: DaybreakConfigEntry, client: DaybreakClient
@@ -105,16 +104,9 @@ class DaybreakCoordinator(DataUpdateCoordinator[DaybreakState]):
         )
         self.client = client
         self._event_listeners: list[Callable[[DaybreakEvent], None]] = []
-        # Whether the client's connection is complete (handshake done): a reconnect's
-        # pushes before that must not make the entities available.
-        self._connected = False
+        self._unsubscribe: list[Callable[[], None]] = []
         # The storage fault the repair issue shows (None: no issue).
         self._storage_error: str | None = None
-
-    @property
-    def alarms(self) -> Mapping[str, Alarm]:
-        """The device's alarms by id, oldest first (kept by the client, not made per read)."""
-        return self.client.alarms_by_id
 
     @property
     def sunrise_minutes(self) -> int:
@@ -162,27 +154,36 @@ class DaybreakCoordinator(DataUpdateCoordinator[DaybreakState]):
         return lambda: self._event_listeners.remove(listener)
 
     async def _async_setup(self) -> None:
-        """Connect and read the device info (first refresh only)."""
+        """Connect (reading the info, state and alarms) and follow the client's pushes."""
         with _translate_client_errors():
-            self.info = await self.client.connect()
-        self._connected = True
+            await self.client.connect()
+        if not self._unsubscribe:
+            self._unsubscribe = [
+                self.client.on_state(self._handle_state),
+                self.client.on_alarms(self._handle_alarms),
+                self.client.on_event(self._handle_event),
+                self.client.on_connection(self._handle_connection),
+            ]
         self._check_protocol_version()
 
-    async def _async_update_data(self) -> DaybreakState:
-        """Read the state from the device (first refresh and explicit refreshes)."""
-        with _translate_client_errors():
-            state = await self.client.get_state()
-        self._check_storage(state)
-        return state
+    async def _async_update_data(self) -> DaybreakDevice:
+        """The snapshot: as connecting read it (first refresh), else with the state read anew."""
+        device = self.client.device
+        if device is None or self.data is not None:  # a refresh asked for after setup
+            with _translate_client_errors():
+                await self.client.get_state()
+            device = self.client.device
+        if device is None:  # cannot be: connecting read the info and the state
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="cannot_connect",
+                translation_placeholders={"error": "no device info"},
+            )
+        self._check_storage(device.state)
+        return device
 
     async def async_listen(self) -> None:
         """Follow the device until unload: pushed states, disconnects and reconnects."""
-        unsubscribe = [
-            self.client.on_state(self._handle_state),
-            self.client.on_alarms(self._handle_alarms),
-            self.client.on_event(self._handle_event),
-            self.client.on_connection(self._handle_connection),
-        ]
         # Not async_listen_once: its remover logs an error when called (on unload)
         # after the event fired. HA stops once, so a plain listener is equivalent.
         self.config_entry.async_on_unload(
@@ -195,29 +196,36 @@ class DaybreakCoordinator(DataUpdateCoordinator[DaybreakState]):
             self.last_update_success = False
             self.async_update_listeners()
             self.config_entry.async_start_reauth(self.hass)
-        finally:
-            for unsub in unsubscribe:
-                unsub()
 
     async def async_shutdown(self) -> None:
-        """Close the connection (on unload)."""
+        """Stop following the client and close the connection (on unload)."""
         await super().async_shutdown()
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe = []
         await self.client.close()
 
     async def _async_stop(self, _event: Event) -> None:
         await self.client.close()
 
     @callback
-    def _handle_state(self, state: DaybreakState) -> None:
-        # While reconnecting, _handle_connection(True) brings the state once connected.
-        if self._connected:
-            self.async_set_updated_data(state)
-            self._check_storage(state)
+    def _take_snapshot(self) -> None:
+        """Publish the client's snapshot, once the connection is complete.
+
+        While reconnecting, :meth:`_handle_connection` brings it once connected.
+        """
+        device = self.client.device
+        if self.client.ready and device is not None:
+            self.async_set_updated_data(device)
+            self._check_storage(device.state)
 
     @callback
-    def _handle_alarms(self, _alarms: list[Alarm]) -> None:
-        if self._connected and self.last_update_success:
-            self.async_update_listeners()
+    def _handle_state(self, _state: DaybreakState) -> None:
+        self._take_snapshot()
+
+    @callback
+    def _handle_alarms(self, _alarms: object) -> None:
+        self._take_snapshot()
 
     @callback
     def _handle_event(self, event: DaybreakEvent) -> None:
@@ -231,11 +239,14 @@ class DaybreakCoordinator(DataUpdateCoordinator[DaybreakState]):
         Older: update the device. Newer than this integration knows: update the
         integration.
         """
-        version = self.info.protocol_version
+        info = self.client.info
+        if info is None:  # not connected yet: nothing known to check
+            return
+        version = info.protocol_version
         placeholders = {
             "name": self.config_entry.title,
             "version": str(version),
-            "sw_version": self.info.sw_version,
+            "sw_version": info.sw_version,
         }
         for issue_id, raise_it, key, extra, anchor in (
             (
@@ -303,15 +314,10 @@ class DaybreakCoordinator(DataUpdateCoordinator[DaybreakState]):
 
     @callback
     def _handle_connection(self, connected: bool) -> None:
-        self._connected = connected
         if connected:
             LOGGER.info("Connection to %s is back", self.config_entry.title)
-            if self.client.info is not None:  # it may have been updated meanwhile
-                self.info = self.client.info
-                self._check_protocol_version()
-            if self.client.state is not None:
-                self.async_set_updated_data(self.client.state)
-                self._check_storage(self.client.state)
+            self._check_protocol_version()  # the device may have been updated meanwhile
+            self._take_snapshot()
             return
         LOGGER.info("Lost the connection to %s; reconnecting", self.config_entry.title)
         self.last_update_success = False

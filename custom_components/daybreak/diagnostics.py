@@ -20,16 +20,17 @@ async def async_get_config_entry_diagnostics(
     """Return the entry (token redacted), device info, state, alarms and dropped messages."""
     coordinator = entry.runtime_data
     client = coordinator.client
+    device = coordinator.data
     return {
         "entry": {
             "data": async_redact_data(dict(entry.data), TO_REDACT),
             "options": dict(entry.options),
         },
-        "device": asdict(coordinator.info),
+        "device": asdict(device.info),
         "connected": client.connected,
         "uptime": client.uptime,
-        "state": asdict(coordinator.data) if coordinator.data is not None else None,
-        "alarms": [asdict(alarm) for alarm in client.alarms],
+        "state": asdict(device.state),
+        "alarms": [asdict(alarm) for alarm in device.alarms.values()],
         # Messages from the device that failed the protocol's schemas, by kind.
         "dropped_messages": {kind: asdict(dropped) for kind, dropped in client.dropped.items()},
     }

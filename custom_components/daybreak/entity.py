@@ -26,7 +26,7 @@ class DaybreakEntity(CoordinatorEntity[DaybreakCoordinator]):
     def __init__(self, coordinator: DaybreakCoordinator, key: str | None = None) -> None:
         """Attach the entity to the device; ``key`` makes its unique id (none: the light)."""
         super().__init__(coordinator)
-        info = coordinator.info
+        info = coordinator.data.info
         self._attr_unique_id = info.device_id if key is None else f"{info.device_id}_{key}"
         self._attr_device_info = DeviceInfo(
             identifiers={(DOMAIN, info.device_id)},
@@ -103,23 +103,26 @@ class DaybreakAlarmEntity(DaybreakEntity):
 
     def _alarm_name(self) -> str:
         """The alarm's name ("Alarm <name>"); the id while the device does not have it."""
-        alarm = self.coordinator.alarms.get(self.alarm_id)
+        alarm = self.coordinator.data.alarms.get(self.alarm_id)
         return self.alarm_id if alarm is None else alarm.name
 
     @property
     def alarm(self) -> Alarm:
         """The alarm (only while :attr:`available`)."""
-        return self.coordinator.alarms[self.alarm_id]
+        return self.coordinator.data.alarms[self.alarm_id]
 
     @property
     def available(self) -> bool:
         """Available while the device is connected and has the alarm."""
-        return super().available and self.alarm_id in self.coordinator.alarms
+        return super().available and self.alarm_id in self.coordinator.data.alarms
 
     @callback
     def _handle_coordinator_update(self) -> None:
         """Remove the entity once the device no longer has the alarm."""
-        if self.coordinator.last_update_success and self.alarm_id not in self.coordinator.alarms:
+        if (
+            self.coordinator.last_update_success
+            and self.alarm_id not in self.coordinator.data.alarms
+        ):
             if self.registry_entry is not None:
                 er.async_get(self.hass).async_remove(self.entity_id)
             else:  # pragma: no cover - entities with a unique id are registered
@@ -149,7 +152,7 @@ def async_add_alarm_entities(
 
     @callback
     def check() -> None:
-        current = coordinator.alarms
+        current = coordinator.data.alarms
         known.intersection_update(current)  # deleted ones may come back with the same id
         for alarm_id in current:
             if alarm_id not in known:

@@ -51,7 +51,7 @@ class DaybreakLight(DaybreakEntity, LightEntity):
     @property
     def is_on(self) -> bool:
         """Whether the light is on (a running sunrise counts as on)."""
-        return self.coordinator.data.on
+        return self.coordinator.data.state.on
 
     @property
     def brightness(self) -> int | None:
@@ -61,7 +61,7 @@ class DaybreakLight(DaybreakEntity, LightEntity):
         second, so its target is what the user asked for and expects to see. A
         sunrise is no transition: it shows its live level (``brightness_step`` uses it).
         """
-        data = self.coordinator.data
+        data = self.coordinator.data.state
         if not data.on:
             return None
         if data.transition is not None:
@@ -71,7 +71,7 @@ class DaybreakLight(DaybreakEntity, LightEntity):
     @property
     def effect(self) -> str | None:
         """``sunrise`` while a sunrise runs."""
-        return EFFECT_SUNRISE if self.coordinator.data.sunrise is not None else None
+        return EFFECT_SUNRISE if self.coordinator.data.state.sunrise is not None else None
 
     @daybreak_exception_handler
     async def async_turn_on(self, /, **kwargs: Any) -> None:

@@ -56,6 +56,7 @@ __all__ = [
     "EVENT_CREATE_ALARM",
     "EVENT_DELETE_ALARM",
     "EVENT_GET_ALARM",
+    "EVENT_GET_DEVICE",
     "EVENT_GET_INFO",
     "EVENT_GET_STATE",
     "EVENT_HEARTBEAT",
@@ -131,6 +132,8 @@ __all__ = [
 #: ``/api/health``; ``state`` is pushed before the change is saved. Later in 3, without
 #: a bump (optional on both sides): alarms have a ``name``, which ``alarm.create`` and
 #: ``alarm.update`` take; a client shows the wake time for a device that sends none.
+#: ``device.get`` (info, state and alarms in one answer); a client falls back to
+#: ``info.get`` and ``alarms.list`` for a device that answers ``unknown_event``.
 PROTOCOL_VERSION: Final = 3
 
 # Events a client sends (each answered through the Socket.IO ack).
@@ -139,6 +142,8 @@ EVENT_START_SUNRISE: Final = "sunrise.start"
 EVENT_STOP_SUNRISE: Final = "sunrise.stop"
 EVENT_GET_STATE: Final = "state.get"
 EVENT_GET_INFO: Final = "info.get"
+#: Info, state and alarms in one answer: what a client reads when it connects.
+EVENT_GET_DEVICE: Final = "device.get"
 # Alarms stored and fired on the device (see the "Alarms" section of docs/protocol.md).
 EVENT_LIST_ALARMS: Final = "alarms.list"
 EVENT_GET_ALARM: Final = "alarm.get"
@@ -694,6 +699,7 @@ COMMANDS: Final[Mapping[str, Callable[[Any], Any]]] = {
     EVENT_STOP_SUNRISE: _empty,
     EVENT_GET_STATE: _empty,
     EVENT_GET_INFO: _empty,
+    EVENT_GET_DEVICE: _empty,
     EVENT_LIST_ALARMS: _empty,
     EVENT_GET_ALARM: ALARM_ID_SCHEMA,
     EVENT_CREATE_ALARM: CREATE_ALARM_SCHEMA,
@@ -972,6 +978,7 @@ ACK_FIELDS: Final[Mapping[str, tuple[str, ...]]] = {
     EVENT_STOP_SUNRISE: ("state",),
     EVENT_GET_STATE: ("state",),
     EVENT_GET_INFO: ("info",),
+    EVENT_GET_DEVICE: ("info", "state", "alarms"),
     EVENT_LIST_ALARMS: ("alarms", "state"),
     EVENT_GET_ALARM: ("alarm", "alarms", "state"),
     EVENT_CREATE_ALARM: ("alarm", "alarms", "state"),

@@ -105,7 +105,7 @@ class DaybreakStateSensor(DaybreakEntity, SensorEntity):
     @property
     def native_value(self) -> datetime | int | None:
         """The value, from the last state the device pushed."""
-        return self.entity_description.value_fn(self.coordinator.data)
+        return self.entity_description.value_fn(self.coordinator.data.state)
 
 
 class DaybreakUptimeSensor(DaybreakEntity, SensorEntity):

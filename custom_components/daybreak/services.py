@@ -180,7 +180,7 @@ async def async_set_alarm(light: DaybreakEntity, call: ServiceCall) -> ServiceRe
         "enabled": data.get(ATTR_ENABLED),
     }
     curve = data.get(ATTR_CURVE)
-    if alarm_id is not None and alarm_id in coordinator.alarms:
+    if alarm_id is not None and alarm_id in coordinator.data.alarms:
         if wake is None and curve is None and all(value is None for value in fields.values()):
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
@@ -226,7 +226,7 @@ async def async_set_alarm(light: DaybreakEntity, call: ServiceCall) -> ServiceRe
 async def async_delete_alarm(light: DaybreakEntity, call: ServiceCall) -> None:
     """``daybreak.delete_alarm``: remove the alarm (a sunrise it started goes on)."""
     alarm_id: str = call.data[ATTR_ALARM_ID]
-    if alarm_id not in light.coordinator.alarms:
+    if alarm_id not in light.coordinator.data.alarms:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="alarm_not_found",

@@ -46,7 +46,7 @@ class DaybreakSunriseSwitch(DaybreakEntity, SwitchEntity):
     @property
     def is_on(self) -> bool:
         """Whether a sunrise runs on the device."""
-        return self.coordinator.data.sunrise is not None
+        return self.coordinator.data.state.sunrise is not None
 
     @daybreak_exception_handler
     async def async_turn_on(self, /, **kwargs: Any) -> None:

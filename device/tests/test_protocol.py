@@ -69,6 +69,7 @@ def test_constants() -> None:
         "sunrise.stop",
         "state.get",
         "info.get",
+        "device.get",
         "alarms.list",
         "alarm.get",
         "alarm.create",

@@ -428,6 +428,25 @@ async def test_info_reports_configured_name_and_stable_id(start_device, connect)
     assert again == info
 
 
+async def test_device_get_is_info_state_and_alarms_in_one_answer(connect) -> None:
+    """``device.get``: what ``info.get`` and ``alarms.list`` answer, in one ack."""
+    client: Client = await connect()
+    created = await client.call("alarm.create", {"time": "06:30", "name": "Weekdays"})
+    assert created["ok"], created
+    ack = await client.call("device.get")
+    info = (await client.call("info.get"))["info"]
+    listed = await client.call("alarms.list")
+    assert sorted(ack) == ["alarms", "info", "ok", "state"]
+    assert ack["ok"] is True
+    assert ack["info"].pop("uptime") <= info.pop("uptime")
+    assert ack["info"] == info
+    assert ack["alarms"] == listed["alarms"] == [created["alarm"]]
+    assert ack["state"] == listed["state"]
+    refused = await client.call("device.get", {"extra": 1})
+    assert refused["ok"] is False
+    assert refused["error"]["code"] == "invalid_payload"
+
+
 # -- refused commands -----------------------------------------------------------------
 
 LIGHT_ERRORS = [

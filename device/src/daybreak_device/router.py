@@ -27,6 +27,7 @@ from .protocol import (
     EVENT_CREATE_ALARM,
     EVENT_DELETE_ALARM,
     EVENT_GET_ALARM,
+    EVENT_GET_DEVICE,
     EVENT_GET_INFO,
     EVENT_GET_STATE,
     EVENT_LIST_ALARMS,
@@ -182,6 +183,7 @@ class Router:
             EVENT_STOP_SUNRISE: Command(_no_payload, self._run_stop_sunrise),
             EVENT_GET_STATE: Command(_no_payload, self._run_get_state),
             EVENT_GET_INFO: Command(_no_payload, self._run_get_info),
+            EVENT_GET_DEVICE: Command(_no_payload, self._run_get_device),
             EVENT_LIST_ALARMS: Command(_no_payload, self._run_list_alarms),
             EVENT_GET_ALARM: Command(_alarm_id, self._run_get_alarm),
             EVENT_CREATE_ALARM: Command(_create_alarm, self._run_create_alarm),
@@ -252,6 +254,14 @@ class Router:
 
     async def _run_get_info(self, _: None) -> Ack:
         return {"ok": True, "info": self._info()}
+
+    async def _run_get_device(self, _: None) -> Ack:
+        return {
+            "ok": True,
+            "info": self._info(),
+            "state": self._state(),
+            "alarms": self._alarms.list_payload(),
+        }
 
     def _alarm_ack(self, alarm: Alarm | None) -> Ack:
         """An alarm command's ack: ``alarms``, ``state`` and (one alarm) ``alarm``."""
