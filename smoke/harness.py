@@ -13,8 +13,10 @@ HTTP is plain :mod:`urllib` (no client library, nothing to pin); everything talk
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
+import fcntl
 import json
 import os
 import shutil
@@ -28,7 +30,7 @@ import urllib.request
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 ROOT = Path(__file__).resolve().parents[1]
 DEVICE_BIN = ROOT / ".venv/device/bin/daybreak-device"
@@ -190,8 +192,23 @@ class Process:
         if code is not None:
             raise StepError(f"{self.name} exited with code {code}:\n{tail(self.log)}")
 
+    def wait(self, timeout: float) -> int:
+        """Until it exits by itself (StepError, with the log's tail, after ``timeout`` s)."""
+        if self.popen is None:
+            raise StepError(f"{self.name} was not started")
+        try:
+            return self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise StepError(
+                f"{self.name} did not finish within {timeout:.0f} s:\n{tail(self.log)}"
+            ) from None
+
     def stop(self, timeout: float = 30) -> int | None:
-        """SIGTERM, then SIGKILL after ``timeout`` s; return the exit code."""
+        """SIGTERM, then SIGKILL after ``timeout`` s; return the exit code.
+
+        Whatever it left behind in its session (e.g. a browser a WebDriver started) is
+        killed too.
+        """
         if self.popen is None:
             return None
         if self.popen.poll() is None:
@@ -201,6 +218,8 @@ class Process:
             except subprocess.TimeoutExpired:
                 self.popen.kill()
                 self.popen.wait()
+        with contextlib.suppress(ProcessLookupError):  # the usual case: nothing is left
+            os.killpg(self.popen.pid, signal.SIGKILL)
         return self.popen.returncode
 
 
@@ -260,6 +279,19 @@ def tail(path: Path, lines: int = 60) -> str:
     return "\n".join(f"    {line}" for line in text[-lines:])
 
 
+def claim_workdir(workdir: Path) -> TextIO:
+    """Empty ``workdir`` for this run; the lock held (until closed or exit) while it is used.
+
+    One run at a time per checkout and work dir (ports are per namespace, so runs in
+    other checkouts do not clash): the lock is ``.<name>.lock`` next to it.
+    """
+    workdir.parent.mkdir(parents=True, exist_ok=True)
+    lock = (workdir.parent / f".{workdir.name}.lock").open("w")
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    reset_dir(workdir)
+    return lock
+
+
 def reset_dir(path: Path) -> None:
     """Empty ``path`` (never following a link out of it)."""
     if path.is_symlink():
@@ -300,6 +332,35 @@ def wait_for[T](
                     seen = f"; now: {err}"
             raise StepError(f"timed out after {timeout:.0f} s waiting for {what} ({last=}){seen}")
         time.sleep(interval)
+
+
+def run_steps(
+    steps: list[tuple[str, Callable[[], str]]],
+    log: Callable[[str], None],
+    show_logs: Callable[[], None],
+    logs: Path,
+) -> bool:
+    """Run ``(title, step)`` in order, each logged with its time and what it returned.
+
+    The first that raises :class:`StepError` (or OSError) stops the run: it is logged,
+    ``show_logs()`` prints what helps, and False is returned; True if all passed. Stopping
+    the processes is the caller's (in a ``finally``).
+    """
+    t0 = time.monotonic()
+    number = 0
+    try:
+        for number, (title, step) in enumerate(steps, start=1):
+            started = time.monotonic()
+            log(f"{number}. {title} ...")
+            detail = step()
+            log(f"{number}. ok ({time.monotonic() - started:.1f} s): {detail}")
+    except (StepError, OSError) as err:
+        log(f"{number}. FAILED: {err}")
+        show_logs()
+        where = logs.relative_to(ROOT)
+        log(f"FAILED at step {number} after {time.monotonic() - t0:.1f} s; logs in {where}/")
+        return False
+    return True
 
 
 # --- HTTP -----------------------------------------------------------------------------
@@ -366,6 +427,9 @@ class Hass:
 
     base: str = f"http://127.0.0.1:{HASS_PORT}"
     token: str | None = None
+    #: The last answer of /auth/token (access and refresh token, expires_in), as the
+    #: frontend gets it.
+    tokens: dict[str, Any] = field(default_factory=dict)
 
     def call(self, method: str, path: str, what: str, body: Any = None, status: int = 200) -> Any:
         """An authenticated JSON request; the answer's body (StepError on another status)."""
@@ -469,6 +533,7 @@ class Hass:
         if tokens.get("token_type") != "Bearer" or not tokens.get("access_token"):
             raise StepError(f"POST /auth/token: no access token in {tokens}")
         self.token = tokens["access_token"]
+        self.tokens = dict(tokens)
 
     def wait_running(self, hass: Process, timeout: float) -> dict[str, Any]:
         """Until GET /api/config says RUNNING (startup finished); that config."""
@@ -514,6 +579,25 @@ class Hass:
         if result.get("type") != "create_entry":
             raise StepError(f"the config flow did not create an entry: {result}")
         return dict(result["result"])
+
+    def wait_entry_loaded(self, timeout: float) -> dict[str, Any]:
+        """Until the one Daybreak entry is loaded; that entry (StepError if it fails)."""
+
+        def loaded() -> dict[str, Any] | None:
+            (found,) = self.daybreak_entries()
+            if found["state"] in {"setup_error", "setup_retry", "failed_unload"}:
+                raise StepError(f"the entry did not load: {found}")
+            return found if found["state"] == "loaded" else None
+
+        return wait_for("the entry to load", loaded, timeout)
+
+    def render(self, template: str) -> str:
+        """A template rendered by hass (POST /api/template), e.g. ``{{ device_id(...) }}``."""
+        response = request(
+            "POST", f"{self.base}/api/template", json_body={"template": template}, token=self.token
+        )
+        expect(response, 200, f"render {template!r}")
+        return response.text
 
     def state(self, entity_id: str) -> dict[str, Any] | None:
         """GET /api/states/<entity_id>; None while the entity does not exist."""

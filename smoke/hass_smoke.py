@@ -20,7 +20,6 @@ test-artifacts/hass/ after the run.
 
 from __future__ import annotations
 
-import fcntl
 import re
 import sys
 import time
@@ -37,11 +36,12 @@ from harness import (
     Device,
     Hass,
     StepError,
+    claim_workdir,
     device_process,
     enter_loopback_namespace,
     hass_process,
     netns,
-    reset_dir,
+    run_steps,
     tail,
     wait_for,
     write_config,
@@ -108,12 +108,7 @@ class SmokeTest:
 
     def start_device(self) -> str:
         """The device, with a known token; it answers and is named Bedroom."""
-        # One run at a time in a checkout (they share test-artifacts/hass; ports are per
-        # namespace): held until this process exits.
-        ARTIFACTS.parent.mkdir(exist_ok=True)
-        self.lock = (ARTIFACTS.parent / ".hass.lock").open("w")
-        fcntl.flock(self.lock, fcntl.LOCK_EX)
-        reset_dir(ARTIFACTS)
+        self.lock = claim_workdir(ARTIFACTS)  # held until this process exits
         self.device.start()
         health = self.rest.wait_up(self.device, timeout=30)
         info = self.rest.get("/api/info")
@@ -150,14 +145,7 @@ class SmokeTest:
         self.entry = created
         if created.get("title") != DEVICE_NAME:
             raise StepError(f"the entry should be titled {DEVICE_NAME}: {created}")
-
-        def loaded() -> dict[str, Any] | None:
-            (found,) = api.daybreak_entries()
-            if found["state"] in {"setup_error", "setup_retry", "failed_unload"}:
-                raise StepError(f"the entry did not load: {found}")
-            return found if found["state"] == "loaded" else None
-
-        wait_for("the entry to load", loaded, timeout=30)
+        api.wait_entry_loaded(timeout=30)
         wait_for(f"{LIGHT} and {SWITCH}", lambda: api.state(LIGHT) and api.state(SWITCH), 30)
         return f"entry {created['entry_id']} loaded; {LIGHT} and {SWITCH} exist"
 
@@ -288,22 +276,14 @@ def main() -> int:
     """Run the steps; 0 if all pass, 1 at the first that fails."""
     test = SmokeTest()
     t0 = time.monotonic()
-    number = 0
+    steps = test.steps()
     try:
-        for number, (title, step) in enumerate(test.steps(), start=1):
-            started = time.monotonic()
-            log(f"{number}. {title} ...")
-            detail = step()
-            log(f"{number}. ok ({time.monotonic() - started:.1f} s): {detail}")
-    except (StepError, OSError) as err:
-        log(f"{number}. FAILED: {err}")
-        test.show_logs()
-        where = ARTIFACTS.relative_to(ROOT)
-        log(f"FAILED at step {number} after {time.monotonic() - t0:.1f} s; logs in {where}/")
-        return 1
+        if not run_steps(steps, log, test.show_logs, ARTIFACTS):
+            return 1
     finally:
         test.hass.stop()
         test.device.stop()
+    number = len(steps)
     log(
         f"passed: {number} steps in {time.monotonic() - t0:.1f} s (Home Assistant "
         f"{HASS_VERSION}); logs in {ARTIFACTS.relative_to(ROOT)}/"
