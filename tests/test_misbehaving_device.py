@@ -12,6 +12,7 @@ import logging
 import math
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 from unittest.mock import patch
 
@@ -491,3 +492,11 @@ async def test_a_device_without_device_get_is_read_in_two(
     assert [event for event, _ in fake.commands] == ["device.get", "info.get", "alarms.list"]
     assert list(entry.runtime_data.data.alarms) == [ALARM["id"]]
     assert entry.runtime_data.data.info.device_id == fake.device_id
+
+
+async def test_the_start_time_is_the_devices_own(hass: HomeAssistant, fake: FakeDevice) -> None:
+    """A device that says when it started (``started_at``) is taken at its word: the
+    client does not work it out again from the uptime (which says something else here)."""
+    fake.info |= {"uptime": 5.0, "started_at": "2026-01-02T03:04:05.678+00:00"}
+    entry = await set_up(hass, fake)
+    assert entry.runtime_data.client.started_at == datetime(2026, 1, 2, 3, 4, 5, 678000, UTC)

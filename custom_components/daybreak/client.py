@@ -521,7 +521,8 @@ class DaybreakClient:
         self.alarms: list[Alarm] = []
         #: The same alarms by id (read-only; made once per change, not per read).
         self.alarms_by_id: Mapping[str, Alarm] = MappingProxyType({})
-        #: When the device server started (from its uptime), ``None`` until known.
+        #: When the device server started (as it says, or from its uptime), ``None``
+        #: until known.
         self.started_at: datetime | None = None
         self._state_callbacks: list[Callable[[DaybreakState], None]] = []
         self._alarms_callbacks: list[Callable[[list[Alarm]], None]] = []
@@ -961,12 +962,15 @@ class DaybreakClient:
     def _set_info(self, data: dict[str, Any]) -> DeviceInfo:
         info = DeviceInfo.from_checked(data)
         self.info = info
-        if info.uptime is not None:
-            self._set_uptime(info.uptime)
+        self._set_started_at(data)
         return info
 
-    def _set_uptime(self, uptime: float) -> None:
-        self.started_at = datetime.now(UTC) - timedelta(seconds=uptime)
+    def _set_started_at(self, data: dict[str, Any]) -> None:
+        """When the device started: as it says (``started_at``), else from its uptime."""
+        if "started_at" in data:
+            self.started_at = _time(data["started_at"])
+        elif data.get("uptime") is not None:
+            self.started_at = datetime.now(UTC) - timedelta(seconds=data["uptime"])
 
     def _set_alarms(self, data: list[dict[str, Any]], arrival: int) -> list[Alarm]:
         """Take the alarms that arrived as message ``arrival``, unless newer ones came."""
@@ -1081,7 +1085,7 @@ class DaybreakClient:
         self._set_state(data, arrival)
 
     def _handle_heartbeat(self, data: dict[str, Any], _arrival: int) -> None:
-        self._set_uptime(data["uptime"])
+        self._set_started_at(data)
 
     def _handle_alarms(self, data: dict[str, Any], arrival: int) -> None:
         self._set_alarms(data["alarms"], arrival)

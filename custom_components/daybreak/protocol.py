@@ -134,6 +134,8 @@ __all__ = [
 #: ``alarm.update`` take; a client shows the wake time for a device that sends none.
 #: ``device.get`` (info, state and alarms in one answer); a client falls back to
 #: ``info.get`` and ``alarms.list`` for a device that answers ``unknown_event``.
+#: ``started_at`` in ``info`` and ``heartbeat`` (a client works it out from ``uptime``
+#: for a device that sends none).
 PROTOCOL_VERSION: Final = 3
 
 # Events a client sends (each answered through the Socket.IO ack).
@@ -314,6 +316,9 @@ class InfoPayload(TypedDict):
     timezone: NotRequired[str]
     #: Seconds since the device server started (protocol 2).
     uptime: NotRequired[float]
+    #: When the device server started (ISO 8601 UTC; within protocol 3): the wall clock
+    #: now minus the uptime, so a clock step moves it.
+    started_at: NotRequired[str]
     #: Why the device cannot save its state (``None`` when it can; protocol 3).
     storage_error: NotRequired[str | None]
 
@@ -395,6 +400,8 @@ class HeartbeatPayload(TypedDict):
 
     uptime: float
     time: str
+    #: As in :class:`InfoPayload` (within protocol 3).
+    started_at: NotRequired[str]
 
 
 class SetLightCommand(TypedDict, total=False):
@@ -883,6 +890,7 @@ INFO_SCHEMA: Final = vol.All(
             vol.Optional("output", default=""): _text(INFO_TEXT_MAX_LENGTH),
             vol.Optional("timezone"): _or_none(_text(INFO_TEXT_MAX_LENGTH)),
             vol.Optional("uptime"): _or_none(_Number(0, UPTIME_MAX)),
+            vol.Optional("started_at"): _timestamp,
             vol.Optional("storage_error", default=None): _or_none(_text(ERROR_MESSAGE_MAX_LENGTH)),
         }
     ),
@@ -937,7 +945,11 @@ ALARMS_SCHEMA: Final = _device_object({vol.Required("alarms"): _alarm_list})
 
 #: :class:`HeartbeatPayload`.
 HEARTBEAT_SCHEMA: Final = _device_object(
-    {vol.Required("uptime"): _Number(0, UPTIME_MAX), vol.Required("time"): _timestamp}
+    {
+        vol.Required("uptime"): _Number(0, UPTIME_MAX),
+        vol.Required("time"): _timestamp,
+        vol.Optional("started_at"): _timestamp,
+    }
 )
 
 #: :class:`SunriseEventPayload`.

@@ -70,6 +70,7 @@ INFO_KEYS = {
     "timezone",
     "storage_error",
     "uptime",
+    "started_at",
 }
 ERROR_CODES = {
     "invalid_payload",

@@ -6,6 +6,7 @@ import json
 import statistics
 import time
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -175,11 +176,15 @@ async def test_get_info(http: httpx.AsyncClient, device: Device, connect) -> Non
     assert response.status_code == 200
     answered = response.json()
     uptime = answered.pop("uptime")
+    started_at = datetime.fromisoformat(answered.pop("started_at"))
     assert answered == info
     client: Client = await connect()
     ack = await client.call("info.get")
     # Seconds since the server started, counting up, to the millisecond.
     assert uptime <= ack["info"].pop("uptime") < 30
+    # When it started, the same over both (the wall clock did not step).
+    again = datetime.fromisoformat(ack["info"].pop("started_at"))
+    assert abs((again - started_at).total_seconds()) < 0.1
     assert ack == {"ok": True, "info": info}
     assert round(uptime, 3) == uptime
 

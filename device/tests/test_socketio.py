@@ -402,6 +402,11 @@ async def test_info_get(connect, device: Device, args: tuple[Any, ...]) -> None:
     assert all(c in "0123456789abcdef" for c in device_id)
     ack = await client.call("info.get", *args)
     uptime = ack["info"].pop("uptime")
+    started_at = datetime.fromisoformat(ack["info"].pop("started_at"))
+    # When it started: the wall clock now minus the uptime (to the millisecond).
+    expected = datetime.now(UTC) - timedelta(seconds=uptime)
+    assert started_at.utcoffset() == timedelta(0)
+    assert abs((started_at - expected).total_seconds()) < 1
     assert ack == {
         "ok": True,
         "info": {
@@ -425,6 +430,8 @@ async def test_info_reports_configured_name_and_stable_id(start_device, connect)
     assert info["name"] == "Bedroom"
     again = (await (await connect(target=bedroom)).call("info.get"))["info"]
     assert again.pop("uptime") >= info.pop("uptime")
+    started = [datetime.fromisoformat(i.pop("started_at")) for i in (again, info)]
+    assert abs((started[0] - started[1]).total_seconds()) < 0.1  # the same server
     assert again == info
 
 
@@ -439,6 +446,8 @@ async def test_device_get_is_info_state_and_alarms_in_one_answer(connect) -> Non
     assert sorted(ack) == ["alarms", "info", "ok", "state"]
     assert ack["ok"] is True
     assert ack["info"].pop("uptime") <= info.pop("uptime")
+    started = [datetime.fromisoformat(i.pop("started_at")) for i in (ack["info"], info)]
+    assert abs((started[0] - started[1]).total_seconds()) < 0.1
     assert ack["info"] == info
     assert ack["alarms"] == listed["alarms"] == [created["alarm"]]
     assert ack["state"] == listed["state"]
@@ -737,12 +746,15 @@ async def test_heartbeats_arrive_with_uptime_and_time(connect) -> None:
         await wait_until(client, lambda c=client: len(c.heartbeats) >= 3, timeout=4)
     beats = first.heartbeats
     for beat in beats:
-        assert set(beat) == {"uptime", "time"}
+        assert set(beat) == {"uptime", "time", "started_at"}
         assert isinstance(beat["uptime"], float | int)
         assert beat["uptime"] > 0
         when = datetime.fromisoformat(beat["time"])
         assert when.utcoffset().total_seconds() == 0
         assert abs((datetime.now(UTC) - when).total_seconds()) < 5
+        # The same start in every beat: its time minus its uptime (both to the ms).
+        started = datetime.fromisoformat(beat["started_at"])
+        assert abs((when - timedelta(seconds=beat["uptime"]) - started).total_seconds()) <= 0.002
     gaps = [b["uptime"] - a["uptime"] for a, b in itertools.pairwise(beats)]
     assert all(0.3 < gap < 1.0 for gap in gaps)  # heartbeat_interval is 0.5 s
     times = [datetime.fromisoformat(b["time"]) for b in beats]

@@ -464,6 +464,10 @@ class DaybreakServer:
         """Seconds since the server started (monotonic clock, rounded to 1 ms)."""
         return round(time.monotonic() - self._started_monotonic, 3)
 
+    def started_at(self) -> str:
+        """When the server started, by the wall clock now (a clock step moves it)."""
+        return iso_utc(time.time() - self.uptime())
+
     def storage_error(self) -> str | None:
         """Why the newest state is not saved, or ``None`` when it is."""
         fault = self._store.fault
@@ -493,6 +497,7 @@ class DaybreakServer:
             "output": self._output.description if self._output else "",
             "timezone": zone_name(self._alarms.tz) if self._alarms else "",
             "uptime": self.uptime(),
+            "started_at": self.started_at(),
             "storage_error": self.storage_error(),
         }
 
@@ -511,7 +516,9 @@ class DaybreakServer:
         return {"alarms": self.alarms.list_payload()}
 
     def _heartbeat(self) -> HeartbeatPayload:
-        return {"uptime": self.uptime(), "time": iso_utc(time.time())}
+        now = time.time()
+        uptime = self.uptime()
+        return {"uptime": uptime, "time": iso_utc(now), "started_at": iso_utc(now - uptime)}
 
     async def execute(self, event: str, payload: Any) -> Ack:
         """Validate and run one command; raise :class:`ProtocolError` if refused."""
