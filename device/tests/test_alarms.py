@@ -1073,7 +1073,8 @@ async def test_invalid_alarm_is_refused_over_both_transports(
             "alarm.update",
             {"id": "x"},
             (
-                "give at least one of time, weekdays, enabled, duration, target_brightness, curve. "
+                "give at least one of time, weekdays, enabled, duration, target_brightness, curve, "
+                "color_path, start_kelvin, target_kelvin. "
                 "Got {'id': 'x'}"
             ),
         ),
