@@ -15,6 +15,7 @@ from homeassistant.loader import async_get_loaded_integration
 
 from .client import (
     Alarm,
+    Channels,
     DaybreakAuthenticationError,
     DaybreakClient,
     DaybreakError,
@@ -23,6 +24,7 @@ from .client import (
     DeviceInfo,
 )
 from .const import (
+    CONF_SUNRISE_COLOR,
     CONF_SUNRISE_CURVE,
     CONF_SUNRISE_DURATION,
     DEFAULT_SUNRISE_MINUTES,
@@ -30,7 +32,7 @@ from .const import (
     LOGGER,
     REQUIRED_PROTOCOL_VERSION,
 )
-from .protocol import PROTOCOL_VERSION, Curve
+from .protocol import PROTOCOL_VERSION, ColorPath, Curve
 
 type DaybreakConfigEntry = ConfigEntry[DaybreakCoordinator]
 
@@ -120,9 +122,24 @@ class DaybreakCoordinator(DataUpdateCoordinator[DaybreakState]):
         curve: Curve = self.config_entry.options.get(CONF_SUNRISE_CURVE, "linear")
         return curve
 
+    @property
+    def sunrise_color(self) -> ColorPath:
+        """The default sunrise colour path (an option; the ``select`` entity sets it)."""
+        path: ColorPath = self.config_entry.options.get(CONF_SUNRISE_COLOR, "sunrise")
+        return path
+
+    @property
+    def channels(self) -> Channels | None:
+        """The device's colour channels (``None``: a single channel)."""
+        return self.info.channels
+
     @callback
     def async_set_sunrise_defaults(
-        self, *, minutes: int | None = None, curve: Curve | None = None
+        self,
+        *,
+        minutes: int | None = None,
+        curve: Curve | None = None,
+        color: ColorPath | None = None,
     ) -> None:
         """Store new sunrise defaults in the entry options (no reload needed)."""
         options = dict(self.config_entry.options)
@@ -130,6 +147,8 @@ class DaybreakCoordinator(DataUpdateCoordinator[DaybreakState]):
             options[CONF_SUNRISE_DURATION] = minutes
         if curve is not None:
             options[CONF_SUNRISE_CURVE] = curve
+        if color is not None:
+            options[CONF_SUNRISE_COLOR] = color
         self.hass.config_entries.async_update_entry(self.config_entry, options=options)
         self.async_update_listeners()
 

@@ -14,11 +14,14 @@ from homeassistant.helpers.typing import VolDictType
 
 from .const import (
     ATTR_ALARM_ID,
+    ATTR_COLOR_PATH,
     ATTR_CURVE,
     ATTR_DURATION,
     ATTR_ENABLED,
     ATTR_START_BRIGHTNESS,
+    ATTR_START_KELVIN,
     ATTR_TARGET_BRIGHTNESS,
+    ATTR_TARGET_KELVIN,
     ATTR_TIME,
     ATTR_WEEKDAYS,
     DOMAIN,
@@ -34,6 +37,9 @@ from .protocol import (
     ALARM_ID_PATTERN,
     BRIGHTNESS_MAX,
     BRIGHTNESS_MIN,
+    COLOR_PATHS,
+    COLOR_TEMP_KELVIN_MAX,
+    COLOR_TEMP_KELVIN_MIN,
     CURVES,
     SUNRISE_DURATION_MAX,
     SUNRISE_DURATION_MIN,
@@ -91,6 +97,17 @@ def _duration(low: float, high: float) -> Any:
     return validate
 
 
+#: A sunrise's colour (devices with colour channels; a single-channel one ignores it).
+_COLOUR_FIELDS: VolDictType = {
+    vol.Optional(ATTR_COLOR_PATH): vol.In(COLOR_PATHS),
+    vol.Optional(ATTR_START_KELVIN): _in_range(
+        ATTR_START_KELVIN, COLOR_TEMP_KELVIN_MIN, COLOR_TEMP_KELVIN_MAX
+    ),
+    vol.Optional(ATTR_TARGET_KELVIN): _in_range(
+        ATTR_TARGET_KELVIN, COLOR_TEMP_KELVIN_MIN, COLOR_TEMP_KELVIN_MAX
+    ),
+}
+
 START_SUNRISE_SCHEMA: VolDictType = {
     vol.Optional(ATTR_DURATION): _duration(SUNRISE_DURATION_MIN, SUNRISE_DURATION_MAX),
     vol.Optional(ATTR_TARGET_BRIGHTNESS): _in_range(ATTR_TARGET_BRIGHTNESS, 1, BRIGHTNESS_MAX),
@@ -98,6 +115,7 @@ START_SUNRISE_SCHEMA: VolDictType = {
         ATTR_START_BRIGHTNESS, BRIGHTNESS_MIN, BRIGHTNESS_MAX
     ),
     vol.Optional(ATTR_CURVE): vol.In(CURVES),
+    **_COLOUR_FIELDS,
 }
 
 _ALARM_ID = vol.All(cv.string, vol.Match(rf"^{ALARM_ID_PATTERN}$"))
@@ -112,6 +130,7 @@ SET_ALARM_SCHEMA: VolDictType = {
     vol.Optional(ATTR_TARGET_BRIGHTNESS): _in_range(ATTR_TARGET_BRIGHTNESS, 1, BRIGHTNESS_MAX),
     vol.Optional(ATTR_CURVE): vol.In(CURVES),
     vol.Optional(ATTR_ENABLED): cv.boolean,
+    **_COLOUR_FIELDS,
 }
 
 DELETE_ALARM_SCHEMA: VolDictType = {vol.Required(ATTR_ALARM_ID): _ALARM_ID}
