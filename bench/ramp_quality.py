@@ -15,6 +15,20 @@ sampled at the engine's tick times (n / 50 s, n = 0..90000) with the real ``Ramp
 Part 2 (real time, about 20 s): the real ``LightController`` runs a 10 s sunrise at
 50 Hz on a mock ``GpiozeroOutput``; the duty-change times recorded by the mock pin are
 compared with the ideal 20 ms schedule, and against a naive ``asyncio.sleep(0.02)`` loop.
+
+Part 3 (simulated time): a 30-minute colour sunrise (the ``sunrise`` path to 4000 K) on
+CCT, RGB and RGBW channels with the real ``Ramp``, ``Mixer`` and ``Dimmer``, each
+channel's duty through ``SysfsPwmOutput``'s quantisation (500000 steps); the light the
+channels make (tristimulus sum of the calibrated channels) in CIELAB per tick: the L*
+step, the CIEDE2000 step between consecutive ticks and between ticks a second apart,
+the largest hue jump (where the chroma is at least 2). Beside it, measured the same way,
+a naive controller: 8-bit duty per channel faded linearly in time from off to the same
+white (what a typical LED strip controller does).
+
+Part 4 (real time): CPU time of the 50 Hz engine (the real ``LightController``) during a
+sunrise with 4 channels (RGBW, ``MultiOutput`` of mock pins) against 1 channel.
+
+``--part N`` runs one part (e.g. ``--part 3``).
 """
 
 from __future__ import annotations
@@ -37,9 +51,11 @@ from pathlib import Path
 from _meta import git_revision
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
+from daybreak_device.channels import channel_specs, parse_channels
+from daybreak_device.colour import Colour, Mixer
 from daybreak_device.dimming import Dimmer, luminance_to_lightness
 from daybreak_device.light import LightController, Ramp
-from daybreak_device.output import GpiozeroOutput, SysfsPwmOutput
+from daybreak_device.output import GpiozeroOutput, MultiOutput, Output, SysfsPwmOutput
 from daybreak_device.protocol import Curve
 from daybreak_device.statefile import StateFile
 
@@ -398,6 +414,262 @@ async def run_timing() -> None:
     )
 
 
+# -- part 3: colour sunrise ---------------------------------------------------------------
+
+COLOUR_SETUPS = {
+    "cct": "warm=0,cool=1",
+    "rgb": "red=0,green=1,blue=2",
+    "rgbw": "red=0,green=1,blue=2,white=3",
+}
+TARGET_KELVIN = 4000.0
+#: Where the sunrise path starts on RGB(W) (the device's default) and on CCT (warm white).
+DAWN_KELVIN = {"cct": 2700.0, "rgb": 1000.0, "rgbw": 1000.0}
+GOAL_DE_TICK = 0.5
+GOAL_L_TICK = 0.5
+GOAL_DE_SECOND = 1.0
+#: Hue is only meaningful with some chroma (near black or grey it is noise).
+HUE_MIN_CHROMA = 2.0
+SYSFS_STEPS = 500_000
+
+
+def _lab(xyz: Sequence[float], white: Sequence[float]) -> tuple[float, float, float]:
+    def f(t: float) -> float:
+        return math.cbrt(t) if t > 216 / 24389 else (24389 / 27 * t + 16) / 116
+
+    fx, fy, fz = (f(v / w) for v, w in zip(xyz, white, strict=True))
+    return 116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)
+
+
+def ciede2000(lab1: Sequence[float], lab2: Sequence[float]) -> float:
+    """CIEDE2000 colour difference (Sharma, Wu and Dalal 2005), kL = kC = kH = 1."""
+    l1, a1, b1 = lab1
+    l2, a2, b2 = lab2
+    c1, c2 = math.hypot(a1, b1), math.hypot(a2, b2)
+    cbar7 = ((c1 + c2) / 2) ** 7
+    g = 0.5 * (1 - math.sqrt(cbar7 / (cbar7 + 25**7)))
+    a1p, a2p = (1 + g) * a1, (1 + g) * a2
+    c1p, c2p = math.hypot(a1p, b1), math.hypot(a2p, b2)
+    h1p = math.degrees(math.atan2(b1, a1p)) % 360 if c1p else 0.0
+    h2p = math.degrees(math.atan2(b2, a2p)) % 360 if c2p else 0.0
+    dlp, dcp = l2 - l1, c2p - c1p
+    if c1p * c2p == 0:
+        dhp = 0.0
+    elif abs(h2p - h1p) <= 180:
+        dhp = h2p - h1p
+    else:
+        dhp = h2p - h1p - 360 if h2p > h1p else h2p - h1p + 360
+    dhp_big = 2 * math.sqrt(c1p * c2p) * math.sin(math.radians(dhp / 2))
+    lbp, cbp = (l1 + l2) / 2, (c1p + c2p) / 2
+    if c1p * c2p == 0:
+        hbp = h1p + h2p
+    elif abs(h1p - h2p) <= 180:
+        hbp = (h1p + h2p) / 2
+    else:
+        hbp = (h1p + h2p + 360) / 2 if h1p + h2p < 360 else (h1p + h2p - 360) / 2
+    t = (
+        1
+        - 0.17 * math.cos(math.radians(hbp - 30))
+        + 0.24 * math.cos(math.radians(2 * hbp))
+        + 0.32 * math.cos(math.radians(3 * hbp + 6))
+        - 0.20 * math.cos(math.radians(4 * hbp - 63))
+    )
+    dtheta = 30 * math.exp(-(((hbp - 275) / 25) ** 2))
+    rc = 2 * math.sqrt(cbp**7 / (cbp**7 + 25**7))
+    sl = 1 + 0.015 * (lbp - 50) ** 2 / math.sqrt(20 + (lbp - 50) ** 2)
+    sc = 1 + 0.045 * cbp
+    sh = 1 + 0.015 * cbp * t
+    rt = -math.sin(math.radians(2 * dtheta)) * rc
+    return math.sqrt(
+        (dlp / sl) ** 2 + (dcp / sc) ** 2 + (dhp_big / sh) ** 2 + rt * (dcp / sc) * (dhp_big / sh)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ColourQuality:
+    max_l_step: float  # largest |ΔL*| between consecutive ticks
+    max_de: float  # largest CIEDE2000 between consecutive ticks
+    max_de_at: float  # when (s)
+    max_de_second: float  # largest CIEDE2000 between ticks 1 s apart
+    max_hue_jump: float  # largest hue change (degrees) between consecutive ticks (C* >= 2)
+    first_hue: float  # hue (degrees) of the first tick with C* >= 2 (red ~ 40, yellow ~ 90)
+    first_blue: float  # blue share of the light (Z / (X+Y+Z)) at the first visible tick
+
+
+def _quantised(duty: float, steps: int) -> float:
+    return round(duty * steps) / steps
+
+
+def measure_colour(
+    xyz_per_tick: Sequence[tuple[float, float, float]], white: Sequence[float]
+) -> ColourQuality:
+    labs = [_lab(xyz, white) for xyz in xyz_per_tick]
+    max_l = max_de = max_de_at = max_hue = 0.0
+    first_hue = first_blue = math.nan
+    for n in range(1, len(labs)):
+        prev, lab = labs[n - 1], labs[n]
+        max_l = max(max_l, abs(lab[0] - prev[0]))
+        de = ciede2000(prev, lab)
+        if de > max_de:
+            max_de, max_de_at = de, n / TICK_RATE
+        c0, c1 = math.hypot(prev[1], prev[2]), math.hypot(lab[1], lab[2])
+        if c1 >= HUE_MIN_CHROMA and math.isnan(first_hue):
+            first_hue = math.degrees(math.atan2(lab[2], lab[1])) % 360
+        if math.isnan(first_blue) and sum(xyz_per_tick[n]) > 0:
+            first_blue = xyz_per_tick[n][2] / sum(xyz_per_tick[n])
+        if c0 >= HUE_MIN_CHROMA and c1 >= HUE_MIN_CHROMA:
+            jump = abs(math.degrees(math.atan2(lab[2], lab[1]) - math.atan2(prev[2], prev[1])))
+            max_hue = max(max_hue, min(jump, 360 - jump))
+    step = round(TICK_RATE)
+    max_second = max(ciede2000(labs[n - step], labs[n]) for n in range(step, len(labs)))
+    return ColourQuality(max_l, max_de, max_de_at, max_second, max_hue, first_hue, first_blue)
+
+
+def colour_sunrise(kind: str) -> tuple[ColourQuality, ColourQuality, int]:
+    """Our colour sunrise and the naive 8-bit fade on ``kind`` channels, measured alike."""
+    specs = channel_specs(parse_channels(COLOUR_SETUPS[kind]), {})
+    mixer = Mixer([spec.mixer_channel() for spec in specs])
+    full = [
+        (
+            spec.xy[0] / spec.xy[1] * spec.lumens,
+            spec.lumens,
+            (1 - sum(spec.xy)) / spec.xy[1] * spec.lumens,
+        )
+        for spec in specs
+    ]
+
+    def light(duties: Sequence[float]) -> tuple[float, float, float]:
+        x, y, z = (sum(d * f[i] for d, f in zip(duties, full, strict=True)) for i in range(3))
+        return x, y, z
+
+    dimmer = Dimmer(curve="cie")
+    target = Colour.from_kelvin(TARGET_KELVIN)
+    ramp = Ramp(
+        "sunrise",
+        0.0,
+        255.0,
+        SUNRISE_S,
+        "linear",
+        0.0,
+        None,
+        Colour.from_kelvin(DAWN_KELVIN[kind]),
+        target,
+        "sunrise",
+    )
+    ours: list[tuple[float, float, float]] = []
+    for n in range(TICKS + 1):
+        elapsed = n / TICK_RATE
+        colour = ramp.colour_at(elapsed)
+        assert colour is not None
+        duties = mixer.duties(colour.xy, dimmer.luminance(ramp.level_at(elapsed)))
+        ours.append(light([_quantised(d, SYSFS_STEPS) for d in duties]))
+    end_duties = mixer.duties(target.xy, 1.0)
+    white = light(end_duties)  # CIELAB's white: the sunrise's last light
+    # Naive: each channel's 8-bit duty from 0 to the end's, linear in time.
+    naive = [
+        light([round(n / TICKS * d * 255) / 255 for d in end_duties]) for n in range(TICKS + 1)
+    ]
+    return measure_colour(ours, white), measure_colour(naive, white), len(specs)
+
+
+def run_colour() -> bool:
+    print(
+        f"== Part 3: 30-minute colour sunrise to {TARGET_KELVIN:g} K ('sunrise' path), "
+        f"{TICKS + 1} ticks at {TICK_RATE:g} Hz =="
+    )
+    print(
+        "daybreak: real Ramp + Mixer + Dimmer('cie'), each channel quantised like sysfs "
+        f"({SYSFS_STEPS} steps);\n"
+        "naive: 8-bit duty per channel, linear in time, off -> the same white."
+    )
+    print("CIELAB relative to the sunrise's last light; hue jumps where C* >= 2.")
+    head = (
+        f"{'channels':<8} {'method':<9} {'max dL*/tick':>12} {'max dE00/tick':>13} {'@ t s':>8}"
+        f" {'max dE00/1 s':>12} {'max hue jump':>12} {'1st hue deg':>11} {'1st blue share':>14}"
+    )
+    print(head)
+    print("-" * len(head))
+    met = True
+    for kind in COLOUR_SETUPS:
+        ours, naive = colour_sunrise(kind)[:2]
+        for label, q in (("daybreak", ours), ("naive", naive)):
+            print(
+                f"{kind:<8} {label:<9} {q.max_l_step:>12.4f} {q.max_de:>13.4f} {q.max_de_at:>8.2f}"
+                f" {q.max_de_second:>12.4f} {q.max_hue_jump:>12.3f} {q.first_hue:>11.1f}"
+                f" {q.first_blue:>14.3f}"
+            )
+        ok = (
+            ours.max_de <= GOAL_DE_TICK
+            and ours.max_l_step <= GOAL_L_TICK
+            and ours.max_de_second <= GOAL_DE_SECOND
+        )
+        met = met and ok
+        print(
+            f"  {kind} goals (dE00/tick <= {GOAL_DE_TICK}, dL*/tick <= {GOAL_L_TICK}, "
+            f"dE00/1 s <= {GOAL_DE_SECOND}): {'MET' if ok else 'NOT MET'}"
+        )
+    print("  1st hue: CIELAB hue angle of the first light with colour (red ~30-40, orange ~50-70).")
+    return met
+
+
+# -- part 4: CPU of the engine, 4 channels vs 1 ---------------------------------------------
+
+CPU_S = 10.0
+
+
+async def engine_cpu(channels: str | None) -> float:
+    """Process CPU seconds per second of sunrise of the 50 Hz engine on mock pins."""
+    factory = MockFactory(pin_class=MockPWMPin)
+    mixer: Mixer | None = None
+    output: Output
+    if channels is None:
+        output = GpiozeroOutput(GPIO_PIN, GPIOZERO_HZ, pin_factory=factory)
+    else:
+        pairs = parse_channels(channels)
+        output = MultiOutput(
+            {
+                name: GpiozeroOutput(int(pin), GPIOZERO_HZ, pin_factory=factory)
+                for name, pin in pairs
+            }
+        )
+        mixer = Mixer([spec.mixer_channel() for spec in channel_specs(pairs, {})])
+    with tempfile.TemporaryDirectory() as state_dir:
+        store = StateFile(Path(state_dir) / "state.json")
+        controller = LightController(
+            output, Dimmer(), store, mixer=mixer, tick_rate=TICK_RATE, progress_interval=1.0
+        )
+        await controller.start()
+        command: dict[str, object] = {
+            "duration": CPU_S,
+            "target_brightness": 255.0,
+            "start_brightness": 0.0,
+            "curve": "linear",
+            "color_path": "sunrise",
+            "start_kelvin": None,
+            "target_kelvin": TARGET_KELVIN,
+        }
+        cpu0 = time.process_time()
+        await controller.start_sunrise(command)  # type: ignore[arg-type]
+        await asyncio.sleep(CPU_S + 0.2)
+        cpu = time.process_time() - cpu0
+        await controller.stop()
+        await store.close()
+    output.close(turn_off=True)
+    factory.reset()
+    return cpu / CPU_S
+
+
+async def run_cpu() -> bool:
+    print(f"== Part 4: CPU of the {TICK_RATE:g} Hz engine, a {CPU_S:g} s sunrise, mock pins ==")
+    single = await engine_cpu(None)
+    four = await engine_cpu("red=17,green=27,blue=22,white=23")
+    print(f"{'channels':<10} {'CPU ms per s':>12} {'vs 1 channel':>12}")
+    print(f"{'1':<10} {single * 1e3:>12.2f} {'1x':>12}")
+    print(f"{'4 (RGBW)':<10} {four * 1e3:>12.2f} {four / single:>11.2f}x")
+    ok = four <= 2 * single
+    print(f"  goal: 4 channels <= 2x the single channel: {'MET' if ok else 'NOT MET'}")
+    return ok
+
+
 # -- main -----------------------------------------------------------------------------
 
 
@@ -410,10 +682,21 @@ def main() -> int:
     print(f"python:  {platform.python_implementation()} {platform.python_version()}")
     print(f"git:     {git_revision()}")
     print()
-    met = run_quality()
-    asyncio.run(run_timing())
+    part = int(sys.argv[sys.argv.index("--part") + 1]) if "--part" in sys.argv else None
+    if part in (None, 1):
+        met = run_quality()
+        print(f"sysfs goals (default linear curve): {'MET' if met else 'NOT MET'}")
+    if part in (None, 2):
+        asyncio.run(run_timing())
+    if part in (None, 3):
+        print()
+        colour = run_colour()
+        print(f"colour sunrise goals: {'MET' if colour else 'NOT MET'}")
+    if part in (None, 4):
+        print()
+        cpu = asyncio.run(run_cpu())
+        print(f"engine CPU goal: {'MET' if cpu else 'NOT MET'}")
     print()
-    print(f"sysfs goals (default linear curve): {'MET' if met else 'NOT MET'}")
     print(f"(bench took {time.perf_counter() - start:.1f} s)")
     return 0
 

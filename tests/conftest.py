@@ -23,8 +23,8 @@ from syrupy.assertion import SnapshotAssertion
 
 from custom_components.daybreak.const import DOMAIN
 from daybreak_device.config import Settings
-from daybreak_device.output import GpiozeroOutput
-from daybreak_device.server import DaybreakServer
+from daybreak_device.output import GpiozeroOutput, MultiOutput, Output
+from daybreak_device.server import DaybreakServer, build_output
 
 pytest_plugins = "pytest_homeassistant_custom_component"
 
@@ -84,6 +84,17 @@ class Device:
         return pin
 
     @property
+    def duties(self) -> dict[str, float]:
+        """Each colour channel's duty as its mock pin has it."""
+        output = self.server.controller.output
+        assert isinstance(output, MultiOutput)
+        duties: dict[str, float] = {}
+        for name, channel in output.channels.items():
+            assert isinstance(channel, GpiozeroOutput)
+            duties[name] = float(channel.led.pin.state)
+        return duties
+
+    @property
     def device_id(self) -> str:
         return self.server.info()["device_id"]
 
@@ -96,9 +107,16 @@ class Device:
         self.factory.reset()
         self.token = token or self.token
         settings = replace(self.settings, port=self.port)
-        output = GpiozeroOutput(settings.pin, 1000, pin_factory=self.factory)
+        output = _output(settings, self.factory)
         self.server = DaybreakServer(settings, self.token, output=output, clock=self.clock)
         await self.server.start()
+
+
+def _output(settings: Settings, factory: MockFactory) -> Output:
+    """The device's output on mock pins: one pin, or one per colour channel."""
+    if settings.channels:
+        return build_output(settings, pin_factory=factory)
+    return GpiozeroOutput(settings.pin, 1000, pin_factory=factory)
 
 
 @pytest.fixture
@@ -127,7 +145,7 @@ async def start_device(
         )
         settings = replace(settings, **overrides)
         factory = MockFactory(pin_class=MockPWMPin)
-        output = GpiozeroOutput(settings.pin, 1000, pin_factory=factory)
+        output = _output(settings, factory)
         server = DaybreakServer(settings, TOKEN, output=output, clock=clock)
         await server.start()
         device = Device(server, settings, TOKEN, factory, clock)

@@ -238,7 +238,7 @@ async def test_start_and_stop_sunrise(device: Device, session: aiohttp.ClientSes
 @pytest.mark.parametrize(
     ("command", "kwargs", "message"),
     [
-        ("set_light", {}, "give 'on', 'brightness' or both"),
+        ("set_light", {}, "give 'on', 'brightness', 'color_temp_kelvin' or 'rgb_color'"),
         ("set_light", {"brightness": 256}, "brightness"),
         ("set_light", {"brightness": -1}, "brightness"),
         ("set_light", {"on": True, "transition": 3601}, "transition"),

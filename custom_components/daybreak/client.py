@@ -55,6 +55,7 @@ from .protocol import (
     EVENT_STOP_SUNRISE,
     EVENT_UPDATE_ALARM,
     PROTOCOL_VERSION,
+    ColorPath,
     Curve,
     ProtocolError,
     validate_ack,
@@ -67,6 +68,7 @@ from .protocol import (
 __all__ = [
     "Alarm",
     "AlarmSunrise",
+    "Channels",
     "DaybreakAuthenticationError",
     "DaybreakClient",
     "DaybreakCommandError",
@@ -199,6 +201,10 @@ class Sunrise:
     curve: str
     #: The alarm that started it; ``None`` for a sunrise started by a command.
     alarm_id: str | None = None
+    #: Its colour path and temperatures (colour devices, protocol 4; else ``None``).
+    color_path: str | None = None
+    start_kelvin: int | None = None
+    target_kelvin: int | None = None
 
     @classmethod
     def from_checked(cls, data: dict[str, Any]) -> Self:
@@ -269,6 +275,10 @@ class Alarm:
     curve: str
     skip_next: bool
     next_sunrise: AlarmSunrise | None
+    #: The sunrise's colour (colour devices, protocol 4; else ``None``).
+    color_path: str | None = None
+    start_kelvin: int | None = None
+    target_kelvin: int | None = None
 
     @classmethod
     def from_dict(cls, data: Any) -> Self:
@@ -337,6 +347,10 @@ class DaybreakState:
     next_sunrise: NextSunrise | None = None
     #: Why the device cannot save its state (protocol 3); ``None`` when it can.
     storage_error: str | None = None
+    #: The colour shown (colour devices, protocol 4): its temperature when it was asked
+    #: as one, and as sRGB (largest component 255); ``None`` on a single channel.
+    color_temp_kelvin: int | None = None
+    rgb_color: tuple[int, int, int] | None = None
 
     @classmethod
     def from_dict(cls, data: Any) -> Self:
@@ -352,7 +366,23 @@ class DaybreakState:
             sunrise=_optional(Sunrise, data["sunrise"]),
             transition=_optional(Transition, data["transition"]),
             next_sunrise=_optional(NextSunrise, data["next_sunrise"]),
+            rgb_color=None if "rgb_color" not in data else tuple(data["rgb_color"]),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Channels:
+    """A colour device's channels (``cct``, ``rgb`` or ``rgbw``) and its white range."""
+
+    layout: str
+    names: tuple[str, ...]
+    min_color_temp_kelvin: int
+    max_color_temp_kelvin: int
+
+    @classmethod
+    def from_checked(cls, data: dict[str, Any]) -> Self:
+        """Build from a payload that passed the protocol check."""
+        return _model(cls, data, names=tuple(data["names"]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -369,6 +399,8 @@ class DeviceInfo:
     timezone: str | None = None
     #: Seconds the device server had been running when the info was read.
     uptime: float | None = None
+    #: The colour channels (protocol 4); ``None`` for a single-channel device.
+    channels: Channels | None = None
 
     @classmethod
     def from_dict(cls, data: Any) -> Self:
@@ -378,7 +410,7 @@ class DeviceInfo:
     @classmethod
     def from_checked(cls, data: dict[str, Any]) -> Self:
         """Build from a payload that passed the protocol check."""
-        return _model(cls, data)
+        return _model(cls, data, channels=_optional(Channels, data.get("channels")))
 
 
 @dataclass(frozen=True, slots=True)
@@ -770,9 +802,20 @@ class DaybreakClient:
         on: bool | None = None,
         brightness: float | None = None,
         transition: float | None = None,
+        color_temp_kelvin: float | None = None,
+        rgb_color: tuple[int, int, int] | None = None,
     ) -> DaybreakState:
-        """Turn on/off and/or set brightness (0-255), fading over ``transition`` seconds."""
-        payload = _given(on=on, brightness=brightness, transition=transition)
+        """Turn on/off and/or set brightness (0-255), fading over ``transition`` seconds.
+
+        A colour (``color_temp_kelvin`` or ``rgb_color``) needs a colour device (protocol 4).
+        """
+        payload = _given(
+            on=on,
+            brightness=brightness,
+            transition=transition,
+            color_temp_kelvin=color_temp_kelvin,
+            rgb_color=None if rgb_color is None else list(rgb_color),
+        )
         return await self._command(EVENT_SET_LIGHT, payload)
 
     async def start_sunrise(
@@ -782,13 +825,22 @@ class DaybreakClient:
         target_brightness: float | None = None,
         start_brightness: float | None = None,
         curve: Curve | None = None,
+        color_path: ColorPath | None = None,
+        start_kelvin: float | None = None,
+        target_kelvin: float | None = None,
     ) -> DaybreakState:
-        """Start a sunrise on the device; omitted values take the device's defaults."""
+        """Start a sunrise on the device; omitted values take the device's defaults.
+
+        The colour fields are protocol 4 (a single-channel device ignores them).
+        """
         payload = _given(
             duration=duration,
             target_brightness=target_brightness,
             start_brightness=start_brightness,
             curve=curve,
+            color_path=color_path,
+            start_kelvin=start_kelvin,
+            target_kelvin=target_kelvin,
         )
         return await self._command(EVENT_START_SUNRISE, payload)
 
@@ -813,6 +865,9 @@ class DaybreakClient:
         duration: float | None = None,
         target_brightness: float | None = None,
         curve: Curve | None = None,
+        color_path: ColorPath | None = None,
+        start_kelvin: float | None = None,
+        target_kelvin: float | None = None,
     ) -> Alarm:
         """Add an alarm (wake time ``HH:MM``); omitted values take the device's defaults.
 
@@ -831,6 +886,9 @@ class DaybreakClient:
             duration=duration,
             target_brightness=target_brightness,
             curve=curve,
+            color_path=color_path,
+            start_kelvin=start_kelvin,
+            target_kelvin=target_kelvin,
         )
         ack = await self._alarm_ack(EVENT_CREATE_ALARM, payload)
         return Alarm.from_dict(ack.get("alarm"))
@@ -846,6 +904,9 @@ class DaybreakClient:
         duration: float | None = None,
         target_brightness: float | None = None,
         curve: Curve | None = None,
+        color_path: ColorPath | None = None,
+        start_kelvin: float | None = None,
+        target_kelvin: float | None = None,
     ) -> list[Alarm]:
         """Change the given fields of an alarm (at least one); returns all alarms."""
         payload = {"id": alarm_id} | _alarm_fields(
@@ -856,6 +917,9 @@ class DaybreakClient:
             duration=duration,
             target_brightness=target_brightness,
             curve=curve,
+            color_path=color_path,
+            start_kelvin=start_kelvin,
+            target_kelvin=target_kelvin,
         )
         return await self._alarm_command(EVENT_UPDATE_ALARM, payload)
 

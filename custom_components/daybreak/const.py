@@ -17,6 +17,8 @@ REQUIRED_PROTOCOL_VERSION: Final = PROTOCOL_VERSION
 
 CONF_SUNRISE_DURATION: Final = "sunrise_duration"  # options: minutes
 CONF_SUNRISE_CURVE: Final = "sunrise_curve"
+#: The default sunrise colour path (devices with colour channels).
+CONF_SUNRISE_COLOR: Final = "sunrise_color"
 
 #: The light's effect (a translation key: its name "Sunrise" is in translations/en.json).
 EFFECT_SUNRISE: Final = "sunrise"
@@ -36,3 +38,6 @@ ATTR_DURATION: Final = "duration"
 ATTR_TARGET_BRIGHTNESS: Final = "target_brightness"
 ATTR_START_BRIGHTNESS: Final = "start_brightness"
 ATTR_CURVE: Final = "curve"
+ATTR_COLOR_PATH: Final = "color_path"
+ATTR_START_KELVIN: Final = "start_kelvin"
+ATTR_TARGET_KELVIN: Final = "target_kelvin"

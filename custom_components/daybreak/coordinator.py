@@ -14,6 +14,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 from homeassistant.loader import async_get_loaded_integration
 
 from .client import (
+    Channels,
     DaybreakAuthenticationError,
     DaybreakClient,
     DaybreakDevice,
@@ -22,6 +23,7 @@ from .client import (
     DaybreakState,
 )
 from .const import (
+    CONF_SUNRISE_COLOR,
     CONF_SUNRISE_CURVE,
     CONF_SUNRISE_DURATION,
     DOMAIN,
@@ -34,6 +36,7 @@ from .protocol import (
     DEFAULT_CURVE,
     DEFAULT_SUNRISE_MINUTES,
     PROTOCOL_VERSION,
+    ColorPath,
     Curve,
     minutes_to_seconds,
 )
@@ -129,9 +132,29 @@ class DaybreakCoordinator(DataUpdateCoordinator[DaybreakDevice]):
         curve: Curve = self.config_entry.options.get(CONF_SUNRISE_CURVE, DEFAULT_CURVE)
         return curve
 
+    @property
+    def sunrise_color(self) -> ColorPath:
+        """The default sunrise colour path (an option; the ``select`` entity sets it)."""
+        path: ColorPath = self.config_entry.options.get(CONF_SUNRISE_COLOR, "sunrise")
+        return path
+
+    @property
+    def channels(self) -> Channels | None:
+        """The device's colour channels (``None``: a single channel)."""
+        return self.data.info.channels
+
+    @property
+    def default_color_path(self) -> ColorPath | None:
+        """The ``Sunrise colour`` select's path on a colour device (``None``: the device's)."""
+        return self.sunrise_color if self.channels else None
+
     @callback
     def async_set_sunrise_defaults(
-        self, *, minutes: int | None = None, curve: Curve | None = None
+        self,
+        *,
+        minutes: int | None = None,
+        curve: Curve | None = None,
+        color: ColorPath | None = None,
     ) -> None:
         """Store new sunrise defaults in the entry options (no reload needed).
 
@@ -142,6 +165,8 @@ class DaybreakCoordinator(DataUpdateCoordinator[DaybreakDevice]):
             options[CONF_SUNRISE_DURATION] = minutes
         if curve is not None:
             options[CONF_SUNRISE_CURVE] = curve
+        if color is not None:
+            options[CONF_SUNRISE_COLOR] = color
         self.hass.config_entries.async_update_entry(self.config_entry, options=options)
         self.async_update_listeners()
 

@@ -1,4 +1,9 @@
-"""The Daybreak light: brightness, device-side transitions and the Sunrise effect.
+"""The Daybreak light: brightness, colour, device-side transitions and the Sunrise effect.
+
+A single-channel device offers brightness only. A CCT device (two whites) offers
+``COLOR_TEMP`` in its white range; an RGB(W) device ``HS`` and ``COLOR_TEMP`` (the device
+mixes its white channel itself). The colour shown is what the device reports, live
+during a sunrise.
 
 The alarm actions (``daybreak.set_alarm``, ``daybreak.delete_alarm``) target the light
 too; they live in the services module.
@@ -10,19 +15,23 @@ from typing import Any
 
 from homeassistant.components.light import (
     ATTR_BRIGHTNESS,
+    ATTR_COLOR_TEMP_KELVIN,
     ATTR_EFFECT,
+    ATTR_HS_COLOR,
+    ATTR_RGB_COLOR,
     ATTR_TRANSITION,
     LightEntity,
 )
 from homeassistant.components.light.const import ColorMode, LightEntityFeature
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util import color as color_util
 
 from .const import EFFECT_SUNRISE
-from .coordinator import DaybreakConfigEntry
+from .coordinator import DaybreakConfigEntry, DaybreakCoordinator
 from .entity import DaybreakEntity
 from .helpers import daybreak_exception_handler
-from .protocol import BRIGHTNESS_MAX, Curve, clamp_duration
+from .protocol import BRIGHTNESS_MAX, ColorPath, Curve, clamp_duration
 
 # Commands go out at once: the device handles them in order, and each times out on its
 # own (one unanswered command must not hold the others back).
@@ -47,6 +56,44 @@ class DaybreakLight(DaybreakEntity, LightEntity):
     _attr_supported_color_modes = {ColorMode.BRIGHTNESS}
     _attr_supported_features = LightEntityFeature.TRANSITION | LightEntityFeature.EFFECT
     _attr_effect_list = [EFFECT_SUNRISE]
+
+    def __init__(self, coordinator: DaybreakCoordinator) -> None:
+        """Create the light; its colour modes are the device's channels."""
+        super().__init__(coordinator)
+        channels = coordinator.channels
+        if channels is not None:
+            self._attr_min_color_temp_kelvin = channels.min_color_temp_kelvin
+            self._attr_max_color_temp_kelvin = channels.max_color_temp_kelvin
+            self._attr_supported_color_modes = (
+                {ColorMode.COLOR_TEMP}
+                if channels.layout == "cct"
+                else {ColorMode.COLOR_TEMP, ColorMode.HS}
+            )
+            self._attr_color_mode = ColorMode.COLOR_TEMP
+
+    @property
+    def color_mode(self) -> ColorMode | None:
+        """``COLOR_TEMP`` while a colour temperature shows, ``HS`` for other colours."""
+        if self._has_hs and self.coordinator.data.state.color_temp_kelvin is None:
+            return ColorMode.HS
+        return ColorMode(self._attr_color_mode) if self._attr_color_mode else None
+
+    @property
+    def _has_hs(self) -> bool:
+        return ColorMode.HS in (self._attr_supported_color_modes or ())
+
+    @property
+    def color_temp_kelvin(self) -> int | None:
+        """The colour temperature shown (``None`` when the colour is not a white)."""
+        return self.coordinator.data.state.color_temp_kelvin
+
+    @property
+    def hs_color(self) -> tuple[float, float] | None:
+        """The colour shown, as hue and saturation (from the device's sRGB)."""
+        rgb = self.coordinator.data.state.rgb_color
+        if rgb is None or not self._has_hs:
+            return None
+        return color_util.color_RGB_to_hs(*rgb)
 
     @property
     def is_on(self) -> bool:
@@ -86,13 +133,22 @@ class DaybreakLight(DaybreakEntity, LightEntity):
                 else clamp_duration(transition),
                 target_brightness=kwargs.get(ATTR_BRIGHTNESS, BRIGHTNESS_MAX),
                 curve=self.coordinator.sunrise_curve,
+                color_path=self.coordinator.default_color_path,
             )
             return
         brightness: int | None = kwargs.get(ATTR_BRIGHTNESS)
+        kelvin: int | None = kwargs.get(ATTR_COLOR_TEMP_KELVIN)
+        rgb: tuple[int, int, int] | None = kwargs.get(ATTR_RGB_COLOR)
+        if ATTR_HS_COLOR in kwargs:
+            # The device takes sRGB at full value; brightness is separate.
+            rgb = color_util.color_hs_to_RGB(*kwargs[ATTR_HS_COLOR])
+        colour_given = kelvin is not None or rgb is not None
         await self.coordinator.client.set_light(
-            on=True if brightness is None else None,
+            on=True if brightness is None and not colour_given else None,
             brightness=brightness,
             transition=transition,
+            color_temp_kelvin=kelvin,
+            rgb_color=rgb,
         )
 
     @daybreak_exception_handler
@@ -101,12 +157,15 @@ class DaybreakLight(DaybreakEntity, LightEntity):
         await self.coordinator.client.set_light(on=False, transition=kwargs.get(ATTR_TRANSITION))
 
     @daybreak_exception_handler
-    async def async_start_sunrise(
+    async def async_start_sunrise(  # noqa: PLR0917 - the action's fields, by name
         self,
         duration: float | None = None,
         target_brightness: float | None = None,
         start_brightness: float | None = None,
         curve: Curve | None = None,
+        color_path: ColorPath | None = None,
+        start_kelvin: float | None = None,
+        target_kelvin: float | None = None,
     ) -> None:
         """``daybreak.start_sunrise``: omitted values come from the options."""
         await self.coordinator.client.start_sunrise(
@@ -114,6 +173,9 @@ class DaybreakLight(DaybreakEntity, LightEntity):
             target_brightness=target_brightness,
             start_brightness=start_brightness,
             curve=curve or self.coordinator.sunrise_curve,
+            color_path=color_path or self.coordinator.default_color_path,
+            start_kelvin=start_kelvin,
+            target_kelvin=target_kelvin,
         )
 
     @daybreak_exception_handler

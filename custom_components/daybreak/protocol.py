@@ -41,6 +41,10 @@ __all__ = [
     "ALARM_SCHEMA",
     "BRIGHTNESS_MAX",
     "BRIGHTNESS_MIN",
+    "CHANNEL_LAYOUTS",
+    "COLOR_PATHS",
+    "COLOR_TEMP_KELVIN_MAX",
+    "COLOR_TEMP_KELVIN_MIN",
     "COMMANDS",
     "CURVES",
     "DEFAULT_CURVE",
@@ -96,6 +100,9 @@ __all__ = [
     "AlarmPayload",
     "AlarmSunrisePayload",
     "AlarmsPayload",
+    "ChannelLayout",
+    "ChannelsInfo",
+    "ColorPath",
     "CreateAlarmCommand",
     "Curve",
     "ErrorCode",
@@ -136,7 +143,10 @@ __all__ = [
 #: ``info.get`` and ``alarms.list`` for a device that answers ``unknown_event``.
 #: ``started_at`` in ``info`` and ``heartbeat`` (a client works it out from ``uptime``
 #: for a device that sends none).
-PROTOCOL_VERSION: Final = 3
+#: 4: colour: ``channels`` in ``info``; ``color_temp_kelvin``/``rgb_color`` in
+#: ``light.set`` and in ``state``; ``color_path``, ``start_kelvin`` and ``target_kelvin``
+#: on ``sunrise.start``, alarms and the sunrise state.
+PROTOCOL_VERSION: Final = 4
 
 # Events a client sends (each answered through the Socket.IO ack).
 EVENT_SET_LIGHT: Final = "light.set"
@@ -221,6 +231,18 @@ CURVES: Final[tuple[Curve, ...]] = ("linear", "ease_in", "ease_out", "ease_in_ou
 #: The curve of a sunrise or alarm that names none.
 DEFAULT_CURVE: Final[Curve] = "linear"
 
+ColorPath: TypeAlias = Literal["sunrise", "warm", "white"]
+#: How a sunrise's colour moves as it brightens (devices with colour channels):
+#: ``sunrise`` from deep red/amber (on CCT: the warm white) through warm white to the
+#: target colour temperature, ``warm`` stays warm white, ``white`` keeps one colour
+#: (``target_kelvin``, else the light's colour): brightness alone rises.
+COLOR_PATHS: Final[tuple[ColorPath, ...]] = ("sunrise", "warm", "white")
+#: Colour temperatures a command may ask for (the device clamps them to its range).
+COLOR_TEMP_KELVIN_MIN: Final = 1000
+COLOR_TEMP_KELVIN_MAX: Final = 15000
+ChannelLayout: TypeAlias = Literal["single", "cct", "rgb", "rgbw"]
+CHANNEL_LAYOUTS: Final[tuple[ChannelLayout, ...]] = ("single", "cct", "rgb", "rgbw")
+
 ErrorCode: TypeAlias = Literal[
     "invalid_payload",
     "payload_too_large",
@@ -275,6 +297,10 @@ class SunriseStatePayload(TypedDict):
     curve: Curve
     #: The alarm that started the sunrise, ``None`` for one started by a command.
     alarm_id: NotRequired[str | None]
+    #: Its colour path and temperatures (devices with colour channels; protocol 4).
+    color_path: NotRequired[ColorPath]
+    start_kelvin: NotRequired[int | None]
+    target_kelvin: NotRequired[int | None]
 
 
 class TransitionStatePayload(TypedDict):
@@ -301,6 +327,23 @@ class StatePayload(TypedDict):
     next_sunrise: NotRequired[NextSunrisePayload | None]
     #: Why the device cannot save its state (``None`` when it can; protocol 3).
     storage_error: NotRequired[str | None]
+    #: The colour shown (devices with colour channels; protocol 4): its colour
+    #: temperature when it was asked as one (else ``None``) and as sRGB (the largest
+    #: component 255; brightness is ``brightness``).
+    color_temp_kelvin: NotRequired[int | None]
+    rgb_color: NotRequired[list[int]]
+
+
+class ChannelsInfo(TypedDict):
+    """The device's output channels (``channels`` in ``info``; protocol 4).
+
+    ``names`` in driving order; the colour temperature range the device offers.
+    """
+
+    layout: ChannelLayout
+    names: list[str]
+    min_color_temp_kelvin: int
+    max_color_temp_kelvin: int
 
 
 class InfoPayload(TypedDict):
@@ -321,6 +364,8 @@ class InfoPayload(TypedDict):
     started_at: NotRequired[str]
     #: Why the device cannot save its state (``None`` when it can; protocol 3).
     storage_error: NotRequired[str | None]
+    #: The colour channels; a single-channel device leaves it out (protocol 4).
+    channels: NotRequired[ChannelsInfo]
 
 
 class AlarmSunrisePayload(TypedDict):
@@ -359,6 +404,10 @@ class AlarmPayload(TypedDict):
     curve: Curve
     skip_next: bool
     next_sunrise: AlarmSunrisePayload | None
+    #: The sunrise's colour (protocol 4; ``None`` kelvin: the device's default).
+    color_path: NotRequired[ColorPath]
+    start_kelvin: NotRequired[int | None]
+    target_kelvin: NotRequired[int | None]
 
 
 class AlarmsPayload(TypedDict):
@@ -413,6 +462,9 @@ class SetLightCommand(TypedDict, total=False):
     on: bool
     brightness: float
     transition: float
+    #: One of the two (protocol 4); a colour alone turns the light on.
+    color_temp_kelvin: float
+    rgb_color: list[int]
 
 
 class StartSunriseCommand(TypedDict):
@@ -425,6 +477,10 @@ class StartSunriseCommand(TypedDict):
     target_brightness: float
     start_brightness: float | None
     curve: Curve
+    #: Protocol 4; ``None`` kelvin: the path's default for the device.
+    color_path: NotRequired[ColorPath]
+    start_kelvin: NotRequired[float | None]
+    target_kelvin: NotRequired[float | None]
 
 
 class CreateAlarmCommand(TypedDict):
@@ -443,6 +499,9 @@ class CreateAlarmCommand(TypedDict):
     duration: float
     target_brightness: float
     curve: Curve
+    color_path: NotRequired[ColorPath]
+    start_kelvin: NotRequired[float | None]
+    target_kelvin: NotRequired[float | None]
 
 
 class UpdateAlarmCommand(TypedDict, total=False):
@@ -459,6 +518,9 @@ class UpdateAlarmCommand(TypedDict, total=False):
     duration: float
     target_brightness: float
     curve: Curve
+    color_path: ColorPath
+    start_kelvin: float | None
+    target_kelvin: float | None
 
 
 class AlarmIdCommand(TypedDict):
@@ -556,9 +618,40 @@ def seconds_to_minutes(seconds: float) -> int:
     return min(max(round(seconds / 60), SUNRISE_MINUTES_MIN), SUNRISE_MINUTES_MAX)
 
 
+def _color_path(value: Any) -> ColorPath:
+    """Accept one of :data:`COLOR_PATHS`."""
+    for path in COLOR_PATHS:
+        if value == path and isinstance(value, str):
+            return path
+    raise vol.Invalid(f"must be one of {', '.join(COLOR_PATHS)}")
+
+
+_KELVIN: Final = _Number(COLOR_TEMP_KELVIN_MIN, COLOR_TEMP_KELVIN_MAX)
+
+
+def _kelvin_or_none(value: Any) -> float | None:
+    """Accept ``None`` (the default) or a colour temperature."""
+    return None if value is None else _KELVIN(value)
+
+
+def _rgb(value: Any) -> list[int]:
+    """Accept ``[r, g, b]``: three whole numbers 0-255, not all 0."""
+    if (
+        not isinstance(value, list)
+        or len(value) != 3
+        or not all(type(c) is int and 0 <= c <= 255 for c in value)
+    ):
+        raise vol.Invalid("expected [red, green, blue], three whole numbers from 0 to 255")
+    if not any(value):
+        raise vol.Invalid("black is no colour: use brightness 0 to turn the light off")
+    return list(value)
+
+
 def _needs_on_or_brightness(value: dict[str, Any]) -> dict[str, Any]:
-    if "on" not in value and "brightness" not in value:
-        raise vol.Invalid("give 'on', 'brightness' or both")
+    if not value.keys() & {"on", "brightness", "color_temp_kelvin", "rgb_color"}:
+        raise vol.Invalid("give 'on', 'brightness', 'color_temp_kelvin' or 'rgb_color'")
+    if "color_temp_kelvin" in value and "rgb_color" in value:
+        raise vol.Invalid("give 'color_temp_kelvin' or 'rgb_color', not both")
     return value
 
 
@@ -575,6 +668,8 @@ SET_LIGHT_SCHEMA: Final = vol.All(
             vol.Optional("on"): _strict_bool,
             vol.Optional("brightness"): _Number(BRIGHTNESS_MIN, BRIGHTNESS_MAX),
             vol.Optional("transition"): _Number(0, TRANSITION_MAX),
+            vol.Optional("color_temp_kelvin"): _KELVIN,
+            vol.Optional("rgb_color"): _rgb,
         }
     ),
     _needs_on_or_brightness,
@@ -594,6 +689,10 @@ START_SUNRISE_SCHEMA: Final = vol.Schema(
             msg=f"expected null or a number between {BRIGHTNESS_MIN} and {BRIGHTNESS_MAX}",
         ),
         vol.Optional("curve", default=DEFAULT_CURVE): _curve,
+        # Protocol 4; left out: the ``sunrise`` path with the device's temperatures.
+        vol.Optional("color_path"): _color_path,
+        vol.Optional("start_kelvin"): _kelvin_or_none,
+        vol.Optional("target_kelvin"): _kelvin_or_none,
     }
 )
 
@@ -662,11 +761,19 @@ _ALARM_FIELDS: Final[dict[str, Callable[[Any], Any]]] = {
     "target_brightness": _Number(1, BRIGHTNESS_MAX),
     "curve": _curve,
 }
+#: An alarm's colour settings (protocol 4).
+_ALARM_COLOUR_FIELDS: Final[dict[str, Callable[[Any], Any]]] = {
+    "color_path": _color_path,
+    "start_kelvin": _kelvin_or_none,
+    "target_kelvin": _kelvin_or_none,
+}
 
 
 def _needs_a_change(value: dict[str, Any]) -> dict[str, Any]:
     if value.keys() <= {"id"}:
-        raise vol.Invalid(f"give at least one of {', '.join(_ALARM_FIELDS)}, name")
+        raise vol.Invalid(
+            f"give at least one of {', '.join([*_ALARM_FIELDS, *_ALARM_COLOUR_FIELDS])}, name"
+        )
     return value
 
 
@@ -682,6 +789,10 @@ CREATE_ALARM_SCHEMA: Final = vol.Schema(
             "target_brightness"
         ],
         vol.Optional("curve", default=DEFAULT_CURVE): _curve,
+        # Protocol 4; left out: the ``sunrise`` path with the device's temperatures.
+        vol.Optional("color_path"): _color_path,
+        vol.Optional("start_kelvin"): _kelvin_or_none,
+        vol.Optional("target_kelvin"): _kelvin_or_none,
     }
 )
 
@@ -689,6 +800,7 @@ _UPDATE_ALARM_FIELDS: Final[dict[vol.Marker, Callable[[Any], Any]]] = {
     vol.Required("id"): _alarm_id,
     vol.Optional("name"): _alarm_name_or_none,
     **{vol.Optional(key): check for key, check in _ALARM_FIELDS.items()},
+    **{vol.Optional(key): check for key, check in _ALARM_COLOUR_FIELDS.items()},
 }
 
 UPDATE_ALARM_SCHEMA: Final = vol.All(vol.Schema(_UPDATE_ALARM_FIELDS), _needs_a_change)
@@ -809,6 +921,35 @@ def _timestamp(value: Any) -> str:
     raise vol.Invalid("expected an ISO 8601 time")
 
 
+def _rgb_shown(value: Any) -> list[int]:
+    """Accept the ``[r, g, b]`` a device shows (three whole numbers 0-255)."""
+    if (
+        not isinstance(value, list)
+        or len(value) != 3
+        or not all(type(c) is int and 0 <= c <= 255 for c in value)
+    ):
+        raise vol.Invalid("expected [red, green, blue], three whole numbers from 0 to 255")
+    return list(value)
+
+
+def _channel_names(value: Any) -> list[str]:
+    """Accept the channel names of a known layout, in driving order."""
+    if (
+        not isinstance(value, list)
+        or not 1 <= len(value) <= 4
+        or not all(isinstance(name, str) and 1 <= len(name) <= 16 for name in value)
+    ):
+        raise vol.Invalid("expected a list of 1 to 4 channel names")
+    return list(value)
+
+
+def _channel_layout(value: Any) -> ChannelLayout:
+    for layout in CHANNEL_LAYOUTS:
+        if value == layout and isinstance(value, str):
+            return layout
+    raise vol.Invalid(f"must be one of {', '.join(CHANNEL_LAYOUTS)}")
+
+
 def _or_none(validator: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """Return a validator that accepts ``None`` or what ``validator`` accepts."""
 
@@ -836,6 +977,13 @@ SUNRISE_STATE_SCHEMA: Final = _device_object(
         vol.Required("progress"): _Number(0, 1),
         vol.Required("curve"): _curve,
         vol.Optional("alarm_id", default=None): _or_none(_new_alarm_id),
+        vol.Optional("color_path"): _color_path,
+        vol.Optional("start_kelvin"): _or_none(
+            _integer(COLOR_TEMP_KELVIN_MIN, COLOR_TEMP_KELVIN_MAX)
+        ),
+        vol.Optional("target_kelvin"): _or_none(
+            _integer(COLOR_TEMP_KELVIN_MIN, COLOR_TEMP_KELVIN_MAX)
+        ),
     }
 )
 
@@ -865,6 +1013,10 @@ STATE_SCHEMA: Final = _device_object(
         vol.Optional("transition", default=None): _or_none(TRANSITION_STATE_SCHEMA),
         vol.Optional("next_sunrise", default=None): _or_none(NEXT_SUNRISE_SCHEMA),
         vol.Optional("storage_error", default=None): _or_none(_text(ERROR_MESSAGE_MAX_LENGTH)),
+        vol.Optional("color_temp_kelvin"): _or_none(
+            _integer(COLOR_TEMP_KELVIN_MIN, COLOR_TEMP_KELVIN_MAX)
+        ),
+        vol.Optional("rgb_color"): _rgb_shown,
     }
 )
 
@@ -892,6 +1044,18 @@ INFO_SCHEMA: Final = vol.All(
             vol.Optional("uptime"): _or_none(_Number(0, UPTIME_MAX)),
             vol.Optional("started_at"): _timestamp,
             vol.Optional("storage_error", default=None): _or_none(_text(ERROR_MESSAGE_MAX_LENGTH)),
+            vol.Optional("channels"): _device_object(
+                {
+                    vol.Required("layout"): _channel_layout,
+                    vol.Required("names"): _channel_names,
+                    vol.Required("min_color_temp_kelvin"): _integer(
+                        COLOR_TEMP_KELVIN_MIN, COLOR_TEMP_KELVIN_MAX
+                    ),
+                    vol.Required("max_color_temp_kelvin"): _integer(
+                        COLOR_TEMP_KELVIN_MIN, COLOR_TEMP_KELVIN_MAX
+                    ),
+                }
+            ),
         }
     ),
     _without_unset,
@@ -916,6 +1080,14 @@ ALARM_SCHEMA: Final = vol.All(
             vol.Required("duration"): _Number(0, ALARM_DURATION_REPORTED_MAX),
             vol.Optional("skip_next", default=False): _strict_bool,
             vol.Optional("next_sunrise", default=None): _or_none(ALARM_SUNRISE_SCHEMA),
+            # Protocol 4 (older devices leave them out; so does the validated alarm).
+            vol.Optional("color_path"): _color_path,
+            vol.Optional("start_kelvin"): _or_none(
+                _integer(COLOR_TEMP_KELVIN_MIN, COLOR_TEMP_KELVIN_MAX)
+            ),
+            vol.Optional("target_kelvin"): _or_none(
+                _integer(COLOR_TEMP_KELVIN_MIN, COLOR_TEMP_KELVIN_MAX)
+            ),
         }
     ),
     _named,

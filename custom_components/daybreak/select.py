@@ -1,4 +1,4 @@
-"""Select: the default sunrise curve."""
+"""Selects: the default sunrise curve, and on a colour device the default colour path."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import DaybreakConfigEntry, DaybreakCoordinator
 from .entity import DaybreakSettingEntity
-from .protocol import CURVES
+from .protocol import COLOR_PATHS, CURVES
 
 PARALLEL_UPDATES = 0  # it only stores an option
 
@@ -18,8 +18,12 @@ async def async_setup_entry(
     entry: DaybreakConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the default sunrise curve."""
-    async_add_entities([DaybreakSunriseCurve(entry.runtime_data)])
+    """Add the default sunrise curve (and colour path, if the device has colour)."""
+    coordinator = entry.runtime_data
+    entities: list[SelectEntity] = [DaybreakSunriseCurve(coordinator)]
+    if coordinator.channels is not None:
+        entities.append(DaybreakSunriseColor(coordinator))
+    async_add_entities(entities)
 
 
 class DaybreakSunriseCurve(DaybreakSettingEntity, SelectEntity):
@@ -42,3 +46,25 @@ class DaybreakSunriseCurve(DaybreakSettingEntity, SelectEntity):
         for curve in CURVES:
             if curve == option:
                 self.coordinator.async_set_sunrise_defaults(curve=curve)
+
+
+class DaybreakSunriseColor(DaybreakSettingEntity, SelectEntity):
+    """How the colour moves over a sunrise when nothing else says; an entry option."""
+
+    _attr_translation_key = "sunrise_color"
+    _attr_options = list(COLOR_PATHS)
+
+    def __init__(self, coordinator: DaybreakCoordinator) -> None:
+        """Create the select of the coordinator's device."""
+        super().__init__(coordinator, "sunrise_color")
+
+    @property
+    def current_option(self) -> str:
+        """The default colour path."""
+        return self.coordinator.sunrise_color
+
+    async def async_select_option(self, option: str) -> None:
+        """Store a new default colour path."""
+        for path in COLOR_PATHS:
+            if path == option:
+                self.coordinator.async_set_sunrise_defaults(color=path)

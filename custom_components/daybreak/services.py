@@ -30,12 +30,15 @@ from homeassistant.helpers.typing import VolDictType
 
 from .const import (
     ATTR_ALARM_ID,
+    ATTR_COLOR_PATH,
     ATTR_CURVE,
     ATTR_DURATION,
     ATTR_ENABLED,
     ATTR_NAME,
     ATTR_START_BRIGHTNESS,
+    ATTR_START_KELVIN,
     ATTR_TARGET_BRIGHTNESS,
+    ATTR_TARGET_KELVIN,
     ATTR_TIME,
     ATTR_WEEKDAYS,
     DOMAIN,
@@ -55,6 +58,9 @@ from .protocol import (
     ALARM_NAME_MIN_LENGTH,
     BRIGHTNESS_MAX,
     BRIGHTNESS_MIN,
+    COLOR_PATHS,
+    COLOR_TEMP_KELVIN_MAX,
+    COLOR_TEMP_KELVIN_MIN,
     CURVES,
     SUNRISE_DURATION_MAX,
     SUNRISE_DURATION_MIN,
@@ -112,6 +118,17 @@ def _duration(low: float, high: float) -> Any:
     return validate
 
 
+#: A sunrise's colour (devices with colour channels; a single-channel one ignores it).
+_COLOUR_FIELDS: VolDictType = {
+    vol.Optional(ATTR_COLOR_PATH): vol.In(COLOR_PATHS),
+    vol.Optional(ATTR_START_KELVIN): _in_range(
+        ATTR_START_KELVIN, COLOR_TEMP_KELVIN_MIN, COLOR_TEMP_KELVIN_MAX
+    ),
+    vol.Optional(ATTR_TARGET_KELVIN): _in_range(
+        ATTR_TARGET_KELVIN, COLOR_TEMP_KELVIN_MIN, COLOR_TEMP_KELVIN_MAX
+    ),
+}
+
 START_SUNRISE_SCHEMA: VolDictType = {
     vol.Optional(ATTR_DURATION): _duration(SUNRISE_DURATION_MIN, SUNRISE_DURATION_MAX),
     vol.Optional(ATTR_TARGET_BRIGHTNESS): _in_range(ATTR_TARGET_BRIGHTNESS, 1, BRIGHTNESS_MAX),
@@ -119,6 +136,7 @@ START_SUNRISE_SCHEMA: VolDictType = {
         ATTR_START_BRIGHTNESS, BRIGHTNESS_MIN, BRIGHTNESS_MAX
     ),
     vol.Optional(ATTR_CURVE): vol.In(CURVES),
+    **_COLOUR_FIELDS,
 }
 
 _ALARM_ID = vol.All(cv.string, vol.Match(rf"^{ALARM_ID_PATTERN}$"))
@@ -149,6 +167,7 @@ SET_ALARM_SCHEMA: VolDictType = {
     vol.Optional(ATTR_TARGET_BRIGHTNESS): _in_range(ATTR_TARGET_BRIGHTNESS, 1, BRIGHTNESS_MAX),
     vol.Optional(ATTR_CURVE): vol.In(CURVES),
     vol.Optional(ATTR_ENABLED): cv.boolean,
+    **_COLOUR_FIELDS,
 }
 
 DELETE_ALARM_SCHEMA: VolDictType = {vol.Required(ATTR_ALARM_ID): _ALARM_ID}
@@ -178,6 +197,9 @@ async def async_set_alarm(light: DaybreakEntity, call: ServiceCall) -> ServiceRe
         "duration": data.get(ATTR_DURATION),
         "target_brightness": data.get(ATTR_TARGET_BRIGHTNESS),
         "enabled": data.get(ATTR_ENABLED),
+        "color_path": data.get(ATTR_COLOR_PATH),
+        "start_kelvin": data.get(ATTR_START_KELVIN),
+        "target_kelvin": data.get(ATTR_TARGET_KELVIN),
     }
     curve = data.get(ATTR_CURVE)
     if alarm_id is not None and alarm_id in coordinator.data.alarms:
@@ -206,6 +228,8 @@ async def async_set_alarm(light: DaybreakEntity, call: ServiceCall) -> ServiceRe
             fields["duration"] = coordinator.alarm_seconds
         if fields["name"] is None:  # the id the user chose, else the device's: the wake time
             fields["name"] = alarm_id
+        if fields["color_path"] is None:  # the Sunrise colour select's (colour devices)
+            fields["color_path"] = coordinator.default_color_path
         # The device answers with the alarm it created (also the id it chose).
         alarm = await client.create_alarm(
             wake, alarm_id=alarm_id, curve=curve or coordinator.sunrise_curve, **fields

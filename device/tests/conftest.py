@@ -19,7 +19,7 @@ from gpiozero.pins.mock import MockFactory, MockPWMPin
 
 from daybreak_device.config import Settings
 from daybreak_device.output import GpiozeroOutput, Output
-from daybreak_device.server import DaybreakServer
+from daybreak_device.server import DaybreakServer, build_output
 from helpers import TOKEN, Client, Device
 
 
@@ -60,7 +60,9 @@ async def start_device(
         output: Output | None = None, clock: Callable[[], float] = time.time, **overrides: Any
     ) -> Device:
         conf = replace(settings, **overrides)
-        if output is None:
+        if output is None and conf.channels:
+            output = build_output(conf, pin_factory=pin_factory)  # one mock pin per channel
+        elif output is None:
             output = GpiozeroOutput(conf.pin, conf.pwm_frequency(), pin_factory=pin_factory)
         server = DaybreakServer(conf, conf.token or TOKEN, output=output, clock=clock)
         await server.start()

@@ -13,7 +13,7 @@ import socketio
 from gpiozero.pins.mock import MockPWMPin
 
 from daybreak_device.dimming import Dimmer
-from daybreak_device.output import GpiozeroOutput, Output
+from daybreak_device.output import GpiozeroOutput, MultiOutput, Output
 from daybreak_device.protocol import DEVICE_EVENTS, PROTOCOL_VERSION
 from daybreak_device.server import DaybreakServer
 
@@ -88,6 +88,18 @@ class Device:
         pin = self.output.led.pin
         assert isinstance(pin, MockPWMPin)
         return pin
+
+    @property
+    def duties(self) -> dict[str, float]:
+        """Each colour channel's duty as its mock pin has it (a multi-channel device)."""
+        assert isinstance(self.output, MultiOutput)
+        duties: dict[str, float] = {}
+        for name, out in self.output.channels.items():
+            assert isinstance(out, GpiozeroOutput)
+            pin = out.led.pin
+            assert isinstance(pin, MockPWMPin)
+            duties[name] = float(pin.state)
+        return duties
 
 
 @dataclass

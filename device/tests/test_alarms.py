@@ -1156,7 +1156,7 @@ async def test_invalid_alarm_is_refused_over_both_transports(
             {"id": "x"},
             (
                 "give at least one of time, weekdays, enabled, duration, target_brightness, curve, "
-                "name. "
+                "color_path, start_kelvin, target_kelvin, name. "
                 "Got {'id': 'x'}"
             ),
         ),

@@ -38,8 +38,11 @@ processes = test_reliability.processes
 
 ATTACKER = "127.0.0.2"
 LOG_LIMIT = 20 * 1024
-#: The answer time a good client must keep while the device is attacked.
-ANSWER_LIMIT = 0.050
+#: The answer time a good client must keep while the device is attacked. Not the speed
+#: goal (50 ms, shown by bench/hostile_soak.py beside a baseline): a bound well above the
+#: few milliseconds seen that still tells a served client from a starved one (before the
+#: defences it waited for its 5 s timeout), also on a machine busy with other work.
+ANSWER_LIMIT = 0.5
 
 
 @pytest.fixture

@@ -61,7 +61,7 @@ def test_installed_protocol_is_the_shared_file() -> None:
 
 
 def test_constants() -> None:
-    assert PROTOCOL_VERSION == 3
+    assert PROTOCOL_VERSION == 4
     assert MAX_PAYLOAD_BYTES == 4096
     assert set(COMMANDS) == {
         "light.set",
@@ -291,8 +291,8 @@ def test_payload_must_be_an_object(event: str, payload: Any) -> None:
 @pytest.mark.parametrize(
     ("event", "payload", "message"),
     [
-        ("light.set", None, "give 'on', 'brightness' or both. Got {}"),
-        ("light.set", {}, "give 'on', 'brightness' or both. Got {}"),
+        ("light.set", None, "give 'on', 'brightness', 'color_temp_kelvin' or 'rgb_color'. Got {}"),
+        ("light.set", {}, "give 'on', 'brightness', 'color_temp_kelvin' or 'rgb_color'. Got {}"),
         (
             "light.set",
             {"brightness": "1"},
@@ -579,8 +579,8 @@ def test_alarm_ids_of_existing_alarms(event: str) -> None:
 def test_alarm_update_needs_a_change_and_adds_nothing() -> None:
     err = refusal("alarm.update", {"id": "a"})
     assert err.message == (
-        "give at least one of time, weekdays, enabled, duration, target_brightness, curve, name. "
-        "Got {'id': 'a'}"
+        "give at least one of time, weekdays, enabled, duration, target_brightness, curve, "
+        "color_path, start_kelvin, target_kelvin, name. Got {'id': 'a'}"
     )
     assert validate_command("alarm.update", {"id": "a", "weekdays": [2, 1]}) == {
         "id": "a",

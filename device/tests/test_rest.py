@@ -88,7 +88,7 @@ async def test_health_needs_no_token(anonymous: httpx.AsyncClient, headers) -> N
         200,
         {
             "status": "ok",
-            "protocol_version": 3,
+            "protocol_version": 4,
             "storage": {"ok": True, "error": None, "since": None},
         },
     )
@@ -168,7 +168,7 @@ async def test_get_info(http: httpx.AsyncClient, device: Device, connect) -> Non
         "name": "Daybreak",
         "model": MODEL,
         "sw_version": __version__,
-        "protocol_version": 3,
+        "protocol_version": 4,
         "output": device.output.description,
         "timezone": zone_name(local_timezone()),
         "storage_error": None,
@@ -324,12 +324,20 @@ VALIDATION_ERRORS = [
     ),
     ("/api/light", {"on": 1}, "expected true or false for dictionary value @ data['on']. Got 1"),
     ("/api/light", {"on": True, "x": 1}, "extra keys not allowed @ data['x']. Got 1"),
-    ("/api/light", {}, "give 'on', 'brightness' or both. Got {}"),
-    ("/api/light", {"transition": 2}, "give 'on', 'brightness' or both. Got {'transition': 2}"),
+    ("/api/light", {}, "give 'on', 'brightness', 'color_temp_kelvin' or 'rgb_color'. Got {}"),
+    (
+        "/api/light",
+        {"transition": 2},
+        "give 'on', 'brightness', 'color_temp_kelvin' or 'rgb_color'. Got {'transition': 2}",
+    ),
     ("/api/light", [{"on": True}], "payload must be a JSON object"),
     ("/api/light", "on", "payload must be a JSON object"),
     ("/api/light", 1, "payload must be a JSON object"),
-    ("/api/light", None, "give 'on', 'brightness' or both. Got {}"),  # the JSON text "null"
+    (
+        "/api/light",
+        None,
+        "give 'on', 'brightness', 'color_temp_kelvin' or 'rgb_color'. Got {}",
+    ),  # the JSON text "null"
     (
         "/api/sunrise",
         {"duration": 0.5},
@@ -372,7 +380,11 @@ async def test_validation_error_is_422_and_changes_nothing(
 async def test_empty_light_body_is_422(lit: httpx.AsyncClient, device: Device, body: bytes) -> None:
     before = await fingerprint(lit, device)
     response = await lit.post("/api/light", content=body)
-    assert_json(response, 422, invalid("give 'on', 'brightness' or both. Got {}"))
+    assert_json(
+        response,
+        422,
+        invalid("give 'on', 'brightness', 'color_temp_kelvin' or 'rgb_color'. Got {}"),
+    )
     assert await fingerprint(lit, device) == before
 
 
@@ -576,7 +588,7 @@ async def test_server_keeps_serving_after_errors(lit: httpx.AsyncClient, connect
         200,
         {
             "status": "ok",
-            "protocol_version": 3,
+            "protocol_version": 4,
             "storage": {"ok": True, "error": None, "since": None},
         },
     )

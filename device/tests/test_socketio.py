@@ -414,7 +414,7 @@ async def test_info_get(connect, device: Device, args: tuple[Any, ...]) -> None:
             "name": "Daybreak",
             "model": MODEL,
             "sw_version": __version__,
-            "protocol_version": 3,
+            "protocol_version": 4,
             "output": device.output.description,
             "timezone": zone_name(local_timezone()),
             "storage_error": None,
@@ -491,8 +491,11 @@ LIGHT_ERRORS = [
         not_a_number("brightness", 0, 255, "1")
         + "\nexpected true or false for dictionary value @ data['on']. Got 'yes'",
     ),
-    ({}, "give 'on', 'brightness' or both. Got {}"),
-    ({"transition": 1}, "give 'on', 'brightness' or both. Got {'transition': 1}"),
+    ({}, "give 'on', 'brightness', 'color_temp_kelvin' or 'rgb_color'. Got {}"),
+    (
+        {"transition": 1},
+        "give 'on', 'brightness', 'color_temp_kelvin' or 'rgb_color'. Got {'transition': 1}",
+    ),
 ]
 
 SUNRISE_ERRORS = [
@@ -554,7 +557,7 @@ def error_cases(event: str) -> list[tuple[tuple[Any, ...], str]]:
     if event == "sunrise.start":
         cases += [((payload,), message) for payload, message in SUNRISE_ERRORS]
     if event == "light.set":
-        cases.append(((), "give 'on', 'brightness' or both. Got {}"))
+        cases.append(((), "give 'on', 'brightness', 'color_temp_kelvin' or 'rgb_color'. Got {}"))
     elif event == "sunrise.start":
         pass  # no payload is valid: every default (test_sunrise_start_with_defaults)
     else:

@@ -1314,3 +1314,94 @@ def test_the_page_limits_are_the_protocols() -> None:
     assert int(attributes("alarm-name")["maxlength"]) == ALARM_NAME_MAX_LENGTH
     script = (WEB_DIR / "app.js").read_text()
     assert f"const MAX_ALARMS = {MAX_ALARMS};" in script
+
+
+# -- colour ----------------------------------------------------------------------------
+
+RGB_CHANNELS = (("red", "17"), ("green", "27"), ("blue", "22"))
+
+
+def set_input(page: Page, element_id: str, value: str) -> None:
+    """Set an input as a user would (``input``, then ``change``)."""
+    page.js(
+        "const e = $(arguments[0]); e.value = arguments[1];"
+        "e.dispatchEvent(new Event('input')); e.dispatchEvent(new Event('change'))",
+        element_id,
+        value,
+    )
+
+
+async def test_single_channel_page_shows_no_colour(page: Page) -> None:
+    await logged_in(page)
+    for element_id in ("colour-fields", "sunrise-color-field", "alarm-color-field"):
+        assert not await in_thread(page.shown, element_id), element_id
+
+
+async def test_colour_controls_sunrise_colour_and_alarm_paths(
+    browser: WebDriver, start_device: Callable[..., Any]
+) -> None:
+    device: Device = await start_device(channels=RGB_CHANNELS)
+    page = Page(browser, device)
+    await in_thread(page.size, *DESKTOP)
+    await in_thread(page.open)
+    try:
+        await logged_in(page)
+        await in_thread(page.wait_shown, "colour-fields")
+        assert await in_thread(page.shown, "colour-field")  # RGB: a colour control too
+        assert await in_thread(page.js, "return [$('kelvin').min, $('kelvin').max]") == [
+            "2000",
+            "6500",
+        ]
+
+        await in_thread(set_input, page, "kelvin", "5000")
+        await eventually(lambda: state(device).get("color_temp_kelvin") == 5000)
+        await in_thread(page.wait_text, "kelvin-value", r"^5000 K$")
+        await in_thread(set_input, page, "colour", "#ff0000")
+        await eventually(lambda: state(device).get("rgb_color") == [255, 0, 0])
+        assert state(device)["color_temp_kelvin"] is None
+
+        # A sunrise from the form with a colour path; its colour shows while it runs.
+        def start_sunrise() -> None:
+            Select(page.find("sunrise-color")).select_by_visible_text("Red to white")
+            page.find("sunrise-start").click()
+
+        await in_thread(start_sunrise)
+        await in_thread(page.wait_shown, "sunrise-running")
+        assert state(device)["sunrise"]["color_path"] == "sunrise"
+        text = await in_thread(page.wait_text, "sunrise-colour-text", r"Colour now: \d+ K")
+        assert "red to white" in text
+        swatch = await in_thread(
+            page.js, "return getComputedStyle($('sunrise-swatch')).backgroundColor"
+        )
+        red, green, blue = (int(c) for c in re.findall(r"\d+", swatch)[:3])
+        assert red == 255
+        assert blue < green < red  # the red-orange of dawn
+        await in_thread(lambda: page.find("sunrise-stop").click())
+
+        # An alarm with a colour path, listed and edited.
+        def add_alarm() -> None:
+            page.fill_alarm(time_keys="0715AM")
+            Select(page.find("alarm-color")).select_by_visible_text("Warm white")
+            page.find("alarm-save").click()
+
+        await in_thread(add_alarm)
+        alarms = await in_thread(page.wait_alarms, lambda a: len(a) == 1, "one alarm")
+        assert alarms[0]["sunrise"].endswith(", warm white")
+        alarm_id = alarms[0]["id"]
+        assert device.server.alarms.get(alarm_id).color_path == "warm"
+
+        def edit_alarm() -> None:
+            page.alarm_button(alarm_id, "edit").click()
+            assert Select(page.find("alarm-color")).first_selected_option.text == "Warm white"
+            Select(page.find("alarm-color")).select_by_visible_text("One colour")
+            page.find("alarm-save").click()
+
+        await in_thread(edit_alarm)
+        await in_thread(
+            page.wait_alarms, lambda a: a[0]["sunrise"].endswith(", one colour"), "edited"
+        )
+        assert device.server.alarms.get(alarm_id).color_path == "white"
+        await in_thread(page.screenshot, "desktop-colour")
+        assert await in_thread(page.console_errors) == []
+    finally:
+        await in_thread(browser.get, "about:blank")

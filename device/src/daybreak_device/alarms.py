@@ -55,10 +55,14 @@ from .protocol import (
     ALARM_ID_MAX_LENGTH,
     ALARM_NAME_REPORTED_MAX_LENGTH,
     BRIGHTNESS_MAX,
+    COLOR_PATHS,
+    COLOR_TEMP_KELVIN_MAX,
+    COLOR_TEMP_KELVIN_MIN,
     CURVES,
     MAX_ALARMS,
     AlarmPayload,
     AlarmSunrisePayload,
+    ColorPath,
     CreateAlarmCommand,
     Curve,
     NextSunrisePayload,
@@ -148,6 +152,11 @@ class Alarm:
     #: The name a client gave it; ``None``: it is named by its wake time.
     name: str | None = None
 
+    #: The sunrise's colour path and temperatures (``None``: the path's default).
+    color_path: ColorPath = "sunrise"
+    start_kelvin: float | None = None
+    target_kelvin: float | None = None
+
     @property
     def display_name(self) -> str:
         """The name clients see: the one given, else the wake time ``HH:MM``."""
@@ -165,7 +174,7 @@ class Alarm:
 
     def to_json(self) -> dict[str, Any]:
         """The alarm as saved in the state file."""
-        return {
+        data: dict[str, Any] = {
             "id": self.id,
             "name": self.name,
             "time": self.time,
@@ -177,6 +186,12 @@ class Alarm:
             "last_wake": self.last_wake,
             "skip_wake": self.skip_wake,
         }
+        # The colour settings only when set: an alarm without them saves as before.
+        if (self.color_path, self.start_kelvin, self.target_kelvin) != ("sunrise", None, None):
+            data["color_path"] = self.color_path
+            data["start_kelvin"] = self.start_kelvin
+            data["target_kelvin"] = self.target_kelvin
+        return data
 
     @classmethod
     def from_json(cls, data: Any) -> Alarm:
@@ -239,8 +254,20 @@ def _stored_settings(data: dict[str, Any]) -> dict[str, Any]:
     name = data.get("name")
     if not isinstance(name, str) or not 1 <= len(name) <= STORED_NAME_MAX_LENGTH:
         name = None  # missing (saved before names), null or unusable: the wake time
+    color_path = data.get("color_path", "sunrise")  # missing before protocol 4
+    if color_path not in COLOR_PATHS:
+        raise ValueError("colour path unknown")
+    kelvins = [data.get("start_kelvin"), data.get("target_kelvin")]
+    for kelvin in kelvins:
+        if kelvin is not None and not (
+            COLOR_TEMP_KELVIN_MIN <= _stored_number(kelvin, "kelvin") <= COLOR_TEMP_KELVIN_MAX
+        ):
+            raise ValueError("kelvin out of range")
     return {
         "name": name,
+        "color_path": color_path,
+        "start_kelvin": None if kelvins[0] is None else float(kelvins[0]),
+        "target_kelvin": None if kelvins[1] is None else float(kelvins[1]),
         "time": alarm_time,
         "weekdays": sorted(weekdays),
         "enabled": enabled,
@@ -248,6 +275,10 @@ def _stored_settings(data: dict[str, Any]) -> dict[str, Any]:
         "target_brightness": target,
         "curve": curve,
     }
+
+
+def _whole(kelvin: float | None) -> int | None:
+    return None if kelvin is None else round(kelvin)
 
 
 def _stored_number(value: Any, name: str) -> float:
@@ -277,6 +308,9 @@ def _alarm_from(
         duration=settings["duration"],
         target_brightness=settings["target_brightness"],
         curve=settings["curve"],
+        color_path=settings.get("color_path", "sunrise"),
+        start_kelvin=settings.get("start_kelvin"),
+        target_kelvin=settings.get("target_kelvin"),
         last_wake=last_wake,
         skip_wake=skip_wake,
     )
@@ -389,9 +423,14 @@ class AlarmScheduler:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         recheck: float = RECHECK_INTERVAL,
         new_id: Callable[[], str] = _new_id,
+        colour: bool = False,
     ) -> None:
-        """Create the scheduler; :meth:`load` the saved alarms, then :meth:`start` it."""
+        """Create the scheduler; :meth:`load` the saved alarms, then :meth:`start` it.
+
+        ``colour``: the device has colour channels, so alarms report their colour path.
+        """
         self.tz = tz
+        self._colour = colour
         self._fire = fire
         self._save = save
         self._clock = clock
@@ -452,7 +491,7 @@ class AlarmScheduler:
         """``alarm`` as the protocol reports it."""
         now = self._clock()
         occurrence = next_occurrence(alarm, self.tz, now) if alarm.enabled else None
-        return {
+        payload: AlarmPayload = {
             "id": alarm.id,
             "name": alarm.display_name,
             "time": alarm.time,
@@ -464,6 +503,11 @@ class AlarmScheduler:
             "skip_next": skip_pending(alarm, now),
             "next_sunrise": None if occurrence is None else self._sunrise_payload(occurrence),
         }
+        if self._colour:
+            payload["color_path"] = alarm.color_path
+            payload["start_kelvin"] = _whole(alarm.start_kelvin)
+            payload["target_kelvin"] = _whole(alarm.target_kelvin)
+        return payload
 
     def list_payload(self) -> list[AlarmPayload]:
         """All alarms as the protocol reports them."""

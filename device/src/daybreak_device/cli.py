@@ -67,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--config", type=Path, metavar="FILE", help="TOML config file (default $DAYBREAK_CONFIG)"
     )
     for option in OPTIONS:
+        if option.file_only:
+            continue
         flag = "--" + option.name.replace("_", "-")
         if option.is_flag:
             parser.add_argument(
@@ -78,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
             )
         else:
             parser.add_argument(flag, dest=option.name, metavar=option.metavar, help=option.help)
-    parser.set_defaults(**{option.name: None for option in OPTIONS})
+    parser.set_defaults(**{option.name: None for option in OPTIONS if not option.file_only})
     return parser
 
 

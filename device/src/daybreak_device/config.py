@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .alarms import load_timezone
+from .channels import channel_specs, parse_calibration, parse_channels, sysfs_target
+from .colour import Mixer
 from .dimming import DIMMING_CURVES, DimmingCurve
 from .store import atomic_write_text
 from .throttle import MIN_TOKEN_LENGTH
@@ -56,6 +58,9 @@ class Settings:
     sysfs_root: Path = Path("/sys/class/pwm")
     pwm_chip: int = 0
     pwm_channel: int = 0
+    #: Colour channels as (name, pin or PWM channel), in driving order; () is one channel.
+    channels: tuple[tuple[str, str], ...] = ()
+    calibration: dict[str, dict[str, Any]] = field(default_factory=dict)
     dimming: DimmingCurve = "cie"
     gamma: float = 2.2
     min_duty: float = 0.0
@@ -89,6 +94,8 @@ class Option:
     is_flag: bool = False
     #: The flag may be given more than once (and a value may be a comma-separated list).
     repeatable: bool = False
+    #: Only in the config file (tables): no flag, no environment variable.
+    file_only: bool = False
 
 
 def _choice(*choices: str) -> Callable[[Any], str]:
@@ -205,6 +212,21 @@ OPTIONS: tuple[Option, ...] = (
     Option("pwm_chip", _ranged(int, 0, 64), "sysfs pwmchip number (default 0)", "N"),
     Option("pwm_channel", _ranged(int, 0, 64), "sysfs PWM channel (default 0)", "N"),
     Option(
+        "channels",
+        parse_channels,
+        "colour channels instead of one --pin: warm=18,cool=19 (CCT), red=17,green=27,"
+        "blue=22 (RGB) or with white=23 (RGBW); for --output sysfs PWM channels, "
+        "warm=0,cool=1 (on --pwm-chip) or warm=pwmchip0/0,cool=pwmchip0/1",
+        "NAME=PIN,...",
+    ),
+    Option(
+        "calibration",
+        parse_calibration,
+        "[calibration.NAME] tables with kelvin (white channels), xy (colour channels) "
+        "and lumens (relative output at full duty)",
+        file_only=True,
+    ),
+    Option(
         "dimming",
         _choice(*DIMMING_CURVES),
         "brightness to duty curve: cie (CIE 1931 L*, default), gamma or linear",
@@ -309,12 +331,29 @@ def load_settings(
         _apply(settings, {k.replace("-", "_"): v for k, v in data.items()}, str(config_file))
     env_values = {
         name: environ[f"{ENV_PREFIX}{name.upper()}"]
-        for name in _BY_NAME
-        if f"{ENV_PREFIX}{name.upper()}" in environ
+        for name, option in _BY_NAME.items()
+        if f"{ENV_PREFIX}{name.upper()}" in environ and not option.file_only
     }
     _apply(settings, env_values, "environment")
     _apply(settings, {k: v for k, v in cli.items() if v is not None}, "command line")
+    _check_channels(settings)
     return settings
+
+
+def _check_channels(settings: Settings) -> None:
+    """Check the channels against each other, the calibration and the backend."""
+    if settings.calibration and not settings.channels:
+        raise ConfigError("calibration: only for colour channels (give channels too)")
+    try:
+        specs = channel_specs(settings.channels, settings.calibration)
+        if specs:
+            Mixer([spec.mixer_channel() for spec in specs])  # the calibration mixes
+        if settings.output == "sysfs":
+            targets = [sysfs_target(t, settings.pwm_chip) for _, t in settings.channels]
+            if len(set(targets)) != len(targets):
+                raise ValueError("two channels are on the same PWM channel")
+    except ValueError as err:
+        raise ConfigError(f"channels: {err}") from None
 
 
 def resolve_token(settings: Settings) -> tuple[str, bool]:

@@ -69,15 +69,26 @@ class Dimmer:
 
     def duty(self, brightness: float) -> float:
         """Return the duty cycle (0-1) for a brightness on the 0-255 scale."""
+        return self.lift(self.luminance(brightness))
+
+    def luminance(self, brightness: float) -> float:
+        """The relative luminance (0-1) the curve gives ``brightness``, before ``min_duty``.
+
+        With several colour channels this is the total luminance they mix to.
+        """
         fraction = min(1.0, max(0.0, brightness / 255.0))
         if fraction <= 0.0:
             return 0.0
         if self.curve == "cie":
-            duty = lightness_to_luminance(100.0 * fraction)
-        elif self.curve == "gamma":
-            duty = fraction**self.gamma
-        else:
-            duty = fraction
+            return lightness_to_luminance(100.0 * fraction)
+        if self.curve == "gamma":
+            return float(fraction**self.gamma)
+        return fraction
+
+    def lift(self, duty: float) -> float:
+        """A channel's duty with ``min_duty`` applied: 0 stays 0, the rest is lifted."""
+        if duty <= 0.0:
+            return 0.0
         return self.min_duty + (1.0 - self.min_duty) * duty
 
     def brightness(self, duty: float) -> float:

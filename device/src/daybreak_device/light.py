@@ -27,16 +27,29 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, Literal, TypeAlias
 
+from .colour import (
+    DEFAULT_KELVIN_SHOWN,
+    SUNRISE_DAWN_KELVIN,
+    SUNRISE_TARGET_KELVIN,
+    WARM_WHITE_KELVIN,
+    Colour,
+    Mixer,
+    blend,
+)
 from .dimming import Dimmer
-from .output import Output, OutputError
+from .output import MultiOutput, Output, OutputError
 from .protocol import (
     ALARM_ID_MAX_LENGTH,
     BRIGHTNESS_MAX,
+    COLOR_PATHS,
     CURVES,
     EVENT_SUNRISE_CANCELLED,
     EVENT_SUNRISE_FINISHED,
     EVENT_SUNRISE_STARTED,
+    ChannelsInfo,
+    ColorPath,
     Curve,
+    ProtocolError,
     SetLightCommand,
     StartSunriseCommand,
     StatePayload,
@@ -55,6 +68,13 @@ SunriseEventListener: TypeAlias = Callable[[str, SunriseEventPayload], None]
 __all__ = ["LIGHT_KEYS", "STATE_FILE_VERSION", "LightController", "Ramp", "iso_utc"]
 
 
+def _kelvin(colour: Colour | None) -> int | None:
+    """A colour's temperature as reported (whole kelvin), ``None`` for other colours."""
+    if colour is None or colour.kelvin is None:
+        return None
+    return round(colour.kelvin)
+
+
 def iso_utc(timestamp: float) -> str:
     """Format an epoch timestamp as ISO 8601 UTC with milliseconds."""
     return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="milliseconds")
@@ -67,6 +87,10 @@ class Ramp:
     ``started_at`` is wall-clock (epoch) time, so a saved ramp can be resumed after
     a restart and still end at the same moment. ``alarm_id`` is the alarm that started
     a sunrise (``None`` for one started by a command, and for transitions).
+
+    On a device with colour channels the colour moves from ``colour_start`` to
+    ``colour_target`` with the brightness (the same curve); a sunrise keeps the
+    ``color_path`` it follows. ``None`` colours: brightness only.
     """
 
     kind: RampKind
@@ -76,6 +100,9 @@ class Ramp:
     curve: Curve
     started_at: float
     alarm_id: str | None = None
+    colour_start: Colour | None = None
+    colour_target: Colour | None = None
+    color_path: ColorPath | None = None
 
     @property
     def ends_at(self) -> float:
@@ -93,9 +120,24 @@ class Ramp:
         fraction = apply_curve(self.curve, self.progress(elapsed))
         return self.start + (self.target - self.start) * fraction
 
+    def colour_at(self, elapsed: float) -> Colour | None:
+        """The colour the schedule calls for after ``elapsed`` seconds (``None``: none)."""
+        if self.colour_start is None or self.colour_target is None:
+            return None
+        fraction = apply_curve(self.curve, self.progress(elapsed))
+        return blend(self.colour_start, self.colour_target, fraction)
+
     def to_json(self) -> dict[str, Any]:
         """Return the ramp as a JSON-ready dict (for the state file)."""
-        return asdict(self)
+        data = asdict(self)
+        for key in ("colour_start", "colour_target"):
+            colour: Colour | None = getattr(self, key)
+            data[key] = None if colour is None else colour.to_json()
+        if self.colour_start is None and self.color_path is None:
+            # Brightness only: saved as before protocol 4.
+            for key in ("colour_start", "colour_target", "color_path"):
+                del data[key]
+        return data
 
     @classmethod
     def from_json(cls, data: Any) -> Ramp:
@@ -123,14 +165,24 @@ class Ramp:
             not isinstance(alarm_id, str) or not 1 <= len(alarm_id) <= ALARM_ID_MAX_LENGTH
         ):
             raise ValueError("ramp alarm id is not a valid id or null")
-        return cls(kind, start, target, duration, curve, started_at, alarm_id)
+        # Colours are missing in files from before protocol 4 (and on one channel).
+        colours = [
+            None if data.get(key) is None else Colour.from_json(data[key])
+            for key in ("colour_start", "colour_target")
+        ]
+        path = data.get("color_path")
+        if path is not None and path not in COLOR_PATHS:
+            raise ValueError("ramp colour path unknown")
+        return cls(
+            kind, start, target, duration, curve, started_at, alarm_id, colours[0], colours[1], path
+        )
 
 
 #: A wall clock that moved against the monotonic one by more than this (seconds)
 #: during a ramp was stepped: the ramp's reported and saved times are re-anchored.
 CLOCK_STEP_TOLERANCE: Final = 1.0
 #: The light's own keys in the state file.
-LIGHT_KEYS: Final = frozenset({"on", "level", "on_brightness", "ramp"})
+LIGHT_KEYS: Final = frozenset({"on", "level", "on_brightness", "ramp", "colour"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +193,7 @@ class _Saved:
     level: float = 0.0
     on_brightness: float = float(BRIGHTNESS_MAX)
     ramp: Ramp | None = None
+    colour: Colour | None = None
 
 
 def _parse_saved(data: dict[str, Any], path: Path) -> _Saved:
@@ -157,10 +210,11 @@ def _parse_saved(data: dict[str, Any], path: Path) -> _Saved:
             if not 0 <= value <= BRIGHTNESS_MAX:
                 raise ValueError("levels out of range")
         ramp = None if data.get("ramp") is None else Ramp.from_json(data["ramp"])
+        colour = None if data.get("colour") is None else Colour.from_json(data["colour"])
     except (KeyError, ValueError) as err:
         _LOGGER.warning("State file %s is invalid (%s); using defaults", path, err)
         return _Saved()
-    return _Saved(on, float(level), max(1.0, float(on_brightness)), ramp)
+    return _Saved(on, float(level), max(1.0, float(on_brightness)), ramp, colour)
 
 
 class LightController:
@@ -195,13 +249,26 @@ class LightController:
         dimmer: Dimmer,
         store: StateFile,
         *,
+        mixer: Mixer | None = None,
         tick_rate: float = 50.0,
         progress_interval: float = 1.0,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
-        """Create the controller and register its section of ``store``; then :meth:`start`."""
+        """Create the controller and register its section of ``store``; then :meth:`start`.
+
+        With a ``mixer`` (colour channels) ``output`` is a :class:`MultiOutput` with one
+        output per mixer channel.
+        """
         if not 1 <= tick_rate <= 1000:
             raise ValueError("tick rate must be between 1 and 1000 Hz")
+        if mixer is not None and not (
+            isinstance(output, MultiOutput) and len(output.channels) == len(mixer.channels)
+        ):
+            raise ValueError("colour channels need one output per channel")
+        self._mixer = mixer
+        self._multi = output if isinstance(output, MultiOutput) else None
+        #: The colour shown (colour channels only).
+        self._colour = self._clamp(Colour.from_kelvin(DEFAULT_KELVIN_SHOWN))
         self._output = output
         self._dimmer = dimmer
         self._store = store
@@ -238,6 +305,8 @@ class LightController:
         saved = self._saved
         self._on, self._on_brightness = saved.on, saved.on_brightness
         self._level = saved.level
+        if saved.colour is not None:
+            self._colour = self._clamp(saved.colour)
         ramp = saved.ramp
         if ramp is not None:
             elapsed = self._wall() - ramp.started_at
@@ -252,6 +321,8 @@ class LightController:
                 return
             # It ended while we were down: land where it was going.
             self._level = ramp.target
+            if ramp.colour_target is not None:
+                self._colour = self._clamp(ramp.colour_target)
             self._store.request_save()
         self._show(self._level)
 
@@ -292,6 +363,27 @@ class LightController:
         """
         self._event_listeners.append(listener)
         return lambda: self._event_listeners.remove(listener)
+
+    @property
+    def mixer(self) -> Mixer | None:
+        """The colour mixer (``None`` for a single channel)."""
+        return self._mixer
+
+    def channels_info(self) -> ChannelsInfo | None:
+        """The ``channels`` of ``info`` (``None`` for a single channel)."""
+        if self._mixer is None:
+            return None
+        low, high = self._mixer.kelvin_range
+        return {
+            "layout": self._mixer.kind,
+            "names": [channel.name for channel in self._mixer.channels],
+            "min_color_temp_kelvin": math.ceil(low),
+            "max_color_temp_kelvin": math.floor(high),
+        }
+
+    def current_colour(self) -> Colour:
+        """The colour shown now (colour channels; a single channel keeps a default)."""
+        return self._colour
 
     def current_level(self) -> float:
         """The brightness (0-255) the LED shows now: the level last written to it."""
@@ -338,18 +430,26 @@ class LightController:
                     "curve": ramp.curve,
                     "alarm_id": ramp.alarm_id,
                 }
+                if self._mixer is not None and ramp.color_path is not None:
+                    sunrise["color_path"] = ramp.color_path
+                    sunrise["start_kelvin"] = _kelvin(ramp.colour_start)
+                    sunrise["target_kelvin"] = _kelvin(ramp.colour_target)
             else:
                 transition = {
                     "target_brightness": ramp.target,
                     "ends_at": iso_utc(started_at + ramp.duration),
                 }
-        return {
+        state: StatePayload = {
             "on": self._on,
             "brightness": min(BRIGHTNESS_MAX, max(0, round(level))),
             "level": round(level, 3),
             "sunrise": sunrise,
             "transition": transition,
         }
+        if self._mixer is not None:
+            state["color_temp_kelvin"] = _kelvin(self._colour)
+            state["rgb_color"] = list(self._colour.rgb)
+        return state
 
     # -- commands ---------------------------------------------------------------
 
@@ -366,7 +466,8 @@ class LightController:
         return state
 
     async def _set_light(self, command: SetLightCommand) -> None:
-        current = self._level
+        colour = self._requested_colour(command)
+        current, current_colour = self._level, self._colour
         await self._cancel_ramp_task()
         brightness = command.get("brightness")
         turn_on = command.get("on", brightness is None or brightness > 0)
@@ -377,12 +478,53 @@ class LightController:
         self._on = turn_on
         target = self._on_brightness if turn_on else 0.0
         transition = command.get("transition", 0.0)
-        if transition > 0 and target != current:
+        colour = colour or current_colour
+        if transition > 0 and (target != current or colour != current_colour):
+            moves = self._mixer is not None and colour != current_colour
             self._begin_ramp(
-                Ramp("transition", current, target, transition, "linear", self._wall())
+                Ramp(
+                    "transition",
+                    current,
+                    target,
+                    transition,
+                    "linear",
+                    self._wall(),
+                    colour_start=current_colour if moves else None,
+                    colour_target=colour if moves else None,
+                )
             )
         else:
-            self._show(target)
+            self._show(target, colour)
+
+    def _requested_colour(self, command: SetLightCommand) -> Colour | None:
+        """The colour ``command`` asks for, clamped to what the LEDs reach (else ``None``).
+
+        Refused with ``invalid_payload`` (before anything changes) on a single channel.
+        """
+        if "color_temp_kelvin" in command:
+            colour = Colour.from_kelvin(command["color_temp_kelvin"])
+        elif "rgb_color" in command:
+            colour = Colour.from_rgb(command["rgb_color"])
+        else:
+            return None
+        if self._mixer is None:
+            raise ProtocolError(
+                "invalid_payload", "this device has a single channel: it shows no colour"
+            )
+        return self._clamp(colour)
+
+    def _clamp(self, colour: Colour) -> Colour:
+        """``colour`` as the LEDs can show it: the kelvin in range, else the nearest xy."""
+        if self._mixer is None:
+            return colour
+        if colour.kelvin is not None:
+            low, high = self._mixer.kelvin_range
+            kelvin = min(high, max(low, colour.kelvin))
+            if kelvin != colour.kelvin:
+                colour = Colour.from_kelvin(kelvin)
+            if self._mixer.kind == "cct":
+                return colour  # the mix of the two whites nearest the locus (see Mixer)
+        return Colour(self._mixer.reachable(colour.xy), colour.kelvin)
 
     async def start_sunrise(
         self,
@@ -411,6 +553,10 @@ class LightController:
         await self._cancel_ramp_task()
         start = command["start_brightness"]
         start = current if start is None else start
+        path = command.get("color_path", "sunrise")
+        colours = self._sunrise_colours(
+            path, command.get("start_kelvin"), command.get("target_kelvin")
+        )
         ramp = Ramp(
             "sunrise",
             start,
@@ -419,11 +565,49 @@ class LightController:
             command["curve"],
             self._wall() if started_at is None else started_at,
             alarm_id,
+            colours[0],
+            colours[1],
+            path if self._mixer is not None else None,
         )
         self._on = True
         self._on_brightness = ramp.target
         self._begin_ramp(ramp)
         self._sunrise_event(EVENT_SUNRISE_STARTED, ramp)
+
+    def _sunrise_colours(
+        self, path: ColorPath, start_kelvin: float | None, target_kelvin: float | None
+    ) -> tuple[Colour | None, Colour | None]:
+        """A sunrise's first and last colour on ``path`` (``None`` on a single channel).
+
+        ``sunrise`` rises from ``start_kelvin`` (default: deep red-orange, or a CCT
+        strip's warm white) to ``target_kelvin``; ``warm`` holds ``start_kelvin``
+        (default warm white); ``white`` holds ``target_kelvin``, else today's colour.
+        """
+        if self._mixer is None:
+            return None, None
+        low = self._mixer.kelvin_range[0]
+        warm = low if self._mixer.kind == "cct" else WARM_WHITE_KELVIN
+        if path == "warm":
+            colour = self._clamp(Colour.from_kelvin(start_kelvin or warm))
+            return colour, colour
+        if path == "white":
+            colour = (
+                self._colour
+                if target_kelvin is None
+                else self._clamp(Colour.from_kelvin(target_kelvin))
+            )
+            return colour, colour
+        dawn = low if self._mixer.kind == "cct" else SUNRISE_DAWN_KELVIN
+        first = Colour.from_kelvin(start_kelvin or dawn)
+        last = Colour.from_kelvin(target_kelvin or SUNRISE_TARGET_KELVIN)
+        # Along the locus in mired (blend); each tick clamps to what the LEDs reach.
+        return self._clamp_kelvin(first), self._clamp_kelvin(last)
+
+    def _clamp_kelvin(self, colour: Colour) -> Colour:
+        """A sunrise colour: on CCT clamped to the whites' range, else kept on the locus."""
+        if self._mixer is not None and self._mixer.kind == "cct":
+            return self._clamp(colour)
+        return colour
 
     async def stop_sunrise(self) -> StatePayload:
         """Stop a running sunrise and hold the level the LED shows (no-op otherwise)."""
@@ -456,7 +640,7 @@ class LightController:
         self._ramp = ramp
         self._anchor = loop.time() - elapsed
         self._elapsed = elapsed
-        self._show(ramp.level_at(elapsed))
+        self._show(ramp.level_at(elapsed), ramp.colour_at(elapsed))
         self._ramp_task = asyncio.create_task(self._run_ramp(ramp), name=f"daybreak {ramp.kind}")
 
     async def _cancel_ramp_task(self, *, report: bool = True) -> Ramp | None:
@@ -490,12 +674,12 @@ class LightController:
             if elapsed >= ramp.duration:
                 break
             self._elapsed = elapsed
-            self._show(ramp.level_at(elapsed))
+            self._show(ramp.level_at(elapsed), ramp.colour_at(elapsed))
             if now >= next_progress:
                 next_progress = now + self._progress_interval
                 self._notify()
         self._elapsed = ramp.duration
-        self._show(ramp.target)
+        self._show(ramp.target, ramp.colour_target)
         self._ramp = None
         self._ramp_task = None
         if ramp.target <= 0:
@@ -509,9 +693,11 @@ class LightController:
 
     # -- helpers ------------------------------------------------------------------
 
-    def _show(self, level: float) -> None:
-        """Drive the LED to ``level``: from now on the level reported."""
+    def _show(self, level: float, colour: Colour | None = None) -> None:
+        """Drive the LED to ``level`` (and ``colour``): from now on what is reported."""
         self._level = level
+        if colour is not None:
+            self._colour = colour
         self._write_output(level)
 
     def _write_output(self, level: float) -> None:
@@ -521,7 +707,12 @@ class LightController:
         output error cannot stop a sunrise or leave the state claiming a ramp that died.
         """
         try:
-            self._output.set_duty(self._dimmer.duty(level))
+            if self._mixer is not None and self._multi is not None:
+                # Brightness is the total luminance (CIE L*), the colour its mix.
+                duties = self._mixer.duties(self._colour.xy, self._dimmer.luminance(level))
+                self._multi.set_duties([self._dimmer.lift(duty) for duty in duties])
+            else:
+                self._output.set_duty(self._dimmer.duty(level))
         except (OutputError, OSError) as err:
             self._output_errors += 1
             if self._output_errors == 1 or self._output_errors % 500 == 0:
@@ -559,9 +750,12 @@ class LightController:
         if self._ramp is not None:
             self._started_at()  # saved on today's wall clock: resumed where it is now
         ramp = self._ramp
-        return {
+        data: dict[str, Any] = {
             "on": self._on,
             "level": self._level,
             "on_brightness": self._on_brightness,
             "ramp": None if ramp is None else ramp.to_json(),
         }
+        if self._mixer is not None:
+            data["colour"] = self._colour.to_json()
+        return data

@@ -20,6 +20,7 @@ import logging
 import os
 import time
 import warnings
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -365,6 +366,63 @@ class SysfsPwmOutput:
             raise OutputError(f"cannot write {value} to {path}: {err.strerror}{hint}") from err
         finally:
             os.close(fd)
+
+
+class MultiOutput:
+    """Several outputs driven together, one per colour channel (in the mixer's order).
+
+    :meth:`set_duties` writes every channel; as an :class:`Output` it reports the
+    largest duty and :meth:`set_duty` drives all channels alike.
+    """
+
+    def __init__(self, outputs: Mapping[str, Output]) -> None:
+        """Drive ``outputs`` (name to output, in channel order)."""
+        if len(outputs) < 2:
+            raise ValueError("a multi-channel output needs at least two channels")
+        self._outputs = dict(outputs)
+
+    @property
+    def channels(self) -> dict[str, Output]:
+        """The channels' outputs by name."""
+        return dict(self._outputs)
+
+    @property
+    def description(self) -> str:
+        """Each channel's name and description."""
+        return "; ".join(f"{name}: {out.description}" for name, out in self._outputs.items())
+
+    @property
+    def duty(self) -> float:
+        """The largest duty of the channels."""
+        return max(out.duty for out in self._outputs.values())
+
+    @property
+    def duties(self) -> list[float]:
+        """Each channel's duty, in channel order."""
+        return [out.duty for out in self._outputs.values()]
+
+    def set_duty(self, duty: float) -> None:
+        """Drive every channel at ``duty``."""
+        for out in self._outputs.values():
+            out.set_duty(duty)
+
+    def set_duties(self, duties: Sequence[float]) -> None:
+        """Drive the channels at ``duties`` (in channel order); every channel is tried."""
+        if len(duties) != len(self._outputs):
+            raise ValueError(f"expected {len(self._outputs)} duties, got {len(duties)}")
+        error: OutputError | OSError | None = None
+        for out, duty in zip(self._outputs.values(), duties, strict=True):
+            try:
+                out.set_duty(duty)
+            except (OutputError, OSError) as err:
+                error = error or err
+        if error is not None:
+            raise error
+
+    def close(self, *, turn_off: bool) -> None:
+        """Release every channel."""
+        for out in self._outputs.values():
+            out.close(turn_off=turn_off)
 
 
 def mock_pin_factory() -> Factory:

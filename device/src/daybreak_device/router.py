@@ -84,6 +84,10 @@ def _set_light(data: dict[str, Any]) -> SetLightCommand:
         command["brightness"] = data["brightness"]
     if "transition" in data:
         command["transition"] = data["transition"]
+    if "color_temp_kelvin" in data:
+        command["color_temp_kelvin"] = data["color_temp_kelvin"]
+    if "rgb_color" in data:
+        command["rgb_color"] = data["rgb_color"]
     return command
 
 
@@ -93,6 +97,9 @@ def _start_sunrise(data: dict[str, Any]) -> StartSunriseCommand:
         "target_brightness": data["target_brightness"],
         "start_brightness": data["start_brightness"],
         "curve": data["curve"],
+        "color_path": data.get("color_path", "sunrise"),
+        "start_kelvin": data.get("start_kelvin"),
+        "target_kelvin": data.get("target_kelvin"),
     }
 
 
@@ -104,6 +111,9 @@ def _create_alarm(data: dict[str, Any]) -> CreateAlarmCommand:
         "duration": data["duration"],
         "target_brightness": data["target_brightness"],
         "curve": data["curve"],
+        "color_path": data.get("color_path", "sunrise"),
+        "start_kelvin": data.get("start_kelvin"),
+        "target_kelvin": data.get("target_kelvin"),
     }
     if "id" in data:
         command["id"] = data["id"]
@@ -128,6 +138,12 @@ def _update_alarm(data: dict[str, Any]) -> UpdateAlarmCommand:
         command["target_brightness"] = data["target_brightness"]
     if "curve" in data:
         command["curve"] = data["curve"]
+    if "color_path" in data:
+        command["color_path"] = data["color_path"]
+    if "start_kelvin" in data:
+        command["start_kelvin"] = data["start_kelvin"]
+    if "target_kelvin" in data:
+        command["target_kelvin"] = data["target_kelvin"]
     return command
 
 

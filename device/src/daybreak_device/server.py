@@ -29,7 +29,7 @@ import signal
 import socket
 import time
 from collections.abc import Callable, Generator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import socketio
 import uvicorn
@@ -37,6 +37,8 @@ from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 from . import __version__
 from .alarms import AlarmScheduler, load_timezone, zone_name
+from .channels import channel_specs, sysfs_target
+from .colour import Mixer
 from .config import Settings, resolve_device_id
 from .connections import (
     KEEP_ALIVE,
@@ -49,7 +51,14 @@ from .dimming import Dimmer
 from .discovery import Advertiser, advertising_plan, build_service_info
 from .hosts import HostCheck, device_names
 from .light import LightController, iso_utc
-from .output import GpiozeroOutput, Output, SysfsPwmOutput, mock_pin_factory
+from .output import (
+    GpiozeroOutput,
+    MultiOutput,
+    Output,
+    OutputError,
+    SysfsPwmOutput,
+    mock_pin_factory,
+)
 from .peerlog import AcceptErrors, PeerLog, QuietLibraryLog
 from .protocol import (
     EVENT_ALARMS,
@@ -70,7 +79,17 @@ from .throttle import Login
 from .wake import WakePolicy
 from .webpage import web_routes
 
-__all__ = ["CLIENTS_ROOM", "MAX_FRAME_BYTES", "MODEL", "DaybreakServer", "build_output"]
+if TYPE_CHECKING:
+    from gpiozero.pins import Factory
+
+__all__ = [
+    "CLIENTS_ROOM",
+    "MAX_FRAME_BYTES",
+    "MODEL",
+    "DaybreakServer",
+    "build_mixer",
+    "build_output",
+]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -88,8 +107,23 @@ _UVICORN_PEER_MESSAGES = (
 )
 
 
-def build_output(settings: Settings) -> Output:
-    """Open the output backend the settings ask for."""
+def build_output(settings: Settings, *, pin_factory: Factory | None = None) -> Output:
+    """Open the output backend the settings ask for (one output per colour channel).
+
+    ``pin_factory`` is gpiozero's (default: its own choice, or a mock one with ``mock``).
+    """
+    if pin_factory is None and settings.mock:
+        pin_factory = mock_pin_factory()
+    if settings.channels:
+        opened: dict[str, Output] = {}
+        try:
+            for name, target in settings.channels:
+                opened[name] = _open_channel(settings, target, pin_factory)
+        except (OutputError, ValueError):
+            for out in opened.values():
+                out.close(turn_off=True)
+            raise
+        return MultiOutput(opened)
     if settings.output == "sysfs":
         return SysfsPwmOutput(
             chip=settings.pwm_chip,
@@ -98,13 +132,39 @@ def build_output(settings: Settings) -> Output:
             root=settings.sysfs_root,
             active_high=not settings.active_low,
         )
-    pin: int | str = int(settings.pin) if settings.pin.isdigit() else settings.pin
+    return _open_channel(settings, settings.pin, pin_factory)
+
+
+def _open_channel(settings: Settings, target: str, pin_factory: Factory | None) -> Output:
+    """Open one channel: a gpiozero pin, or a sysfs PWM channel (``N`` or ``pwmchipC/N``)."""
+    if settings.output == "sysfs":
+        chip, channel = (
+            sysfs_target(target, settings.pwm_chip)
+            if settings.channels
+            else (settings.pwm_chip, settings.pwm_channel)
+        )
+        return SysfsPwmOutput(
+            chip=chip,
+            channel=channel,
+            frequency=settings.pwm_frequency(),
+            root=settings.sysfs_root,
+            active_high=not settings.active_low,
+        )
+    pin: int | str = int(target) if target.isdigit() else target
     return GpiozeroOutput(
         pin,
         settings.pwm_frequency(),
         active_high=not settings.active_low,
-        pin_factory=mock_pin_factory() if settings.mock else None,
+        pin_factory=pin_factory,
     )
+
+
+def build_mixer(settings: Settings) -> Mixer | None:
+    """The colour mixer for the configured channels (``None`` for one channel)."""
+    if not settings.channels:
+        return None
+    specs = channel_specs(settings.channels, settings.calibration)
+    return Mixer([spec.mixer_channel() for spec in specs])
 
 
 class _Uvicorn(uvicorn.Server):
@@ -268,6 +328,7 @@ class DaybreakServer:
             self._output,
             dimmer,
             self._store,
+            mixer=build_mixer(settings),
             tick_rate=settings.tick_rate,
             progress_interval=settings.progress_interval,
             wall_clock=self._clock,
@@ -279,7 +340,11 @@ class DaybreakServer:
             clock=self._clock,
         )
         self._alarms = AlarmScheduler(
-            timezone, fire=wake.fire, save=self._store.save, clock=self._clock
+            timezone,
+            fire=wake.fire,
+            save=self._store.save,
+            clock=self._clock,
+            colour=bool(settings.channels),
         )
         alarms = self._alarms
         # The alarms live in the state file too: one atomic write holds both a started
@@ -488,7 +553,7 @@ class DaybreakServer:
 
     def info(self) -> InfoPayload:
         """The device info payload."""
-        return {
+        info: InfoPayload = {
             "device_id": self._device_id,
             "name": self.settings.name,
             "model": MODEL,
@@ -500,6 +565,10 @@ class DaybreakServer:
             "started_at": self.started_at(),
             "storage_error": self.storage_error(),
         }
+        channels = self._controller.channels_info() if self._controller else None
+        if channels is not None:
+            info["channels"] = channels
+        return info
 
     def state(self) -> StatePayload:
         """The state payload: the light's state, the next alarm sunrise, the storage fault."""

@@ -60,6 +60,9 @@ class WakePolicy:
             "target_brightness": alarm.target_brightness,
             "start_brightness": None,
             "curve": alarm.curve,
+            "color_path": alarm.color_path,
+            "start_kelvin": alarm.start_kelvin,
+            "target_kelvin": alarm.target_kelvin,
         }
         # On a failed save the sunrise runs all the same; the state file saves it when
         # the disk lets it.

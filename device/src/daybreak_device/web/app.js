@@ -37,6 +37,17 @@
     sunriseDuration: $("sunrise-duration"),
     sunriseTarget: $("sunrise-target"),
     sunriseCurve: $("sunrise-curve"),
+    sunriseColor: $("sunrise-color"),
+    sunriseColorField: $("sunrise-color-field"),
+    sunriseColour: $("sunrise-colour"),
+    sunriseColourText: $("sunrise-colour-text"),
+    sunriseSwatch: $("sunrise-swatch"),
+    colourFields: $("colour-fields"),
+    colourField: $("colour-field"),
+    colour: $("colour"),
+    colourSwatch: $("colour-swatch"),
+    kelvin: $("kelvin"),
+    kelvinValue: $("kelvin-value"),
     sunriseStart: $("sunrise-start"),
     alarmsTitle: $("alarms-title"),
     nextSunrise: $("next-sunrise"),
@@ -51,6 +62,8 @@
     alarmDuration: $("alarm-duration"),
     alarmTarget: $("alarm-target"),
     alarmCurve: $("alarm-curve"),
+    alarmColor: $("alarm-color"),
+    alarmColorField: $("alarm-color-field"),
     alarmDaySet: $("alarm-days"),
     alarmDays: [...$("alarm-days").querySelectorAll("input")],
     alarmSave: $("alarm-save"),
@@ -63,6 +76,7 @@
 
   let socket = null;
   let state = null;
+  let channels = null; // the device's colour channels (info), null for one channel
   let errorKind = null; // "connection" or "command": which kind of error is on show
   let alarms = []; // the device's alarms, as it last listed them
   let editing = null; // the alarm in the form: {id, shown: the form's values when opened}
@@ -279,6 +293,7 @@
     ui.name.textContent = info.name || "Daybreak";
     document.title = `${info.name || "Daybreak"} – Daybreak`;
     ui.info.textContent = `${info.model} · software ${info.sw_version} · protocol ${info.protocol_version}`;
+    showChannels(info.channels || null);
     ui.alarmZone.hidden = !info.timezone;
     if (info.timezone) {
       const here = Intl.DateTimeFormat().resolvedOptions().timeZone;
@@ -286,6 +301,34 @@
         `Alarm times are in the device's time zone, ${info.timezone}` +
         (here && here !== info.timezone ? ` (this browser is on ${here}).` : ".");
     }
+  }
+
+  /** Show the colour controls the device's channels allow (none for one channel). */
+  function showChannels(next) {
+    channels = next;
+    ui.colourFields.hidden = !channels;
+    ui.sunriseColorField.hidden = !channels;
+    ui.alarmColorField.hidden = !channels;
+    if (!channels) return;
+    ui.kelvin.min = String(channels.min_color_temp_kelvin);
+    ui.kelvin.max = String(channels.max_color_temp_kelvin);
+    ui.colourField.hidden = channels.layout === "cct";
+    if (state) render(state);
+  }
+
+  function hex(rgb) {
+    return "#" + rgb.map((c) => c.toString(16).padStart(2, "0")).join("");
+  }
+
+  /** The name a colour path has in the forms ("Red to white"). */
+  function colorPathName(path) {
+    const option = [...ui.alarmColor.options].find((o) => o.value === path);
+    return option ? option.textContent : path;
+  }
+
+  function showKelvin(kelvin) {
+    ui.kelvinValue.textContent = `${kelvin} K`;
+    ui.kelvin.setAttribute("aria-valuetext", `${kelvin} K`);
   }
 
   /** Send one command; render the state (and alarms) it returns. The ack, or null. */
@@ -350,6 +393,23 @@
       ui.sunriseSummary.textContent =
         `Ends at ${endsAt} (${left} left), rising to ` +
         `${toPercent(sunrise.target_brightness)}%.`;
+    }
+    // The colour shown, live during a sunrise (colour devices only).
+    const rgb = channels && Array.isArray(next.rgb_color) ? next.rgb_color : null;
+    ui.sunriseColour.hidden = !(sunrise && rgb);
+    if (rgb) {
+      const kelvin = next.color_temp_kelvin;
+      ui.colourSwatch.style.backgroundColor = hex(rgb);
+      ui.sunriseSwatch.style.backgroundColor = hex(rgb);
+      if (document.activeElement !== ui.colour) ui.colour.value = hex(rgb);
+      if (kelvin && document.activeElement !== ui.kelvin) {
+        ui.kelvin.value = String(kelvin);
+        showKelvin(kelvin);
+      }
+      if (sunrise) {
+        const path = sunrise.color_path ? `, ${colorPathName(sunrise.color_path).toLowerCase()}` : "";
+        ui.sunriseColourText.textContent = `Colour now: ${kelvin ? `${kelvin} K` : hex(rgb)}${path}`;
+      }
     }
     // Keep the keyboard focus in the sunrise card when the part it was in is hidden.
     if (sunrise && !wasRunning && focusInForm) ui.sunriseStop.focus();
@@ -505,7 +565,8 @@
     part("days").textContent = formatDays(alarm.weekdays);
     part("sunrise").textContent =
       `${formatDuration(alarm.duration)} sunrise to ${toPercent(alarm.target_brightness)}%, ` +
-      `${curveName(alarm.curve).toLowerCase()}`;
+      `${curveName(alarm.curve).toLowerCase()}` +
+      (channels && alarm.color_path ? `, ${colorPathName(alarm.color_path).toLowerCase()}` : "");
     part("next").textContent = alarmNext(alarm);
 
     const enabled = part("enabled");
@@ -558,7 +619,11 @@
   };
 
   function readAlarmForm() {
-    return Object.fromEntries(Object.entries(alarmFields).map(([key, read]) => [key, read()]));
+    const fields = Object.fromEntries(
+      Object.entries(alarmFields).map(([key, read]) => [key, read()]),
+    );
+    if (channels) fields.color_path = ui.alarmColor.value; // colour devices only
+    return fields;
   }
 
   function checkDays() {
@@ -585,6 +650,7 @@
     ui.alarmDuration.value = String(Math.max(1, Math.round(alarm.duration / 60)));
     ui.alarmTarget.value = String(toPercent(alarm.target_brightness));
     ui.alarmCurve.value = alarm.curve;
+    ui.alarmColor.value = alarm.color_path || "sunrise";
     // Only what the user changes is sent, so unchanged values are not rounded to the form.
     editing = { id: alarm.id, shown: readAlarmForm() };
     const own = alarmName(alarm);
@@ -680,11 +746,24 @@
   ui.sunriseForm.addEventListener("submit", (event) => {
     event.preventDefault();
     if (!ui.sunriseForm.reportValidity()) return;
-    command("sunrise.start", {
+    const payload = {
       duration: Number(ui.sunriseDuration.value) * 60,
       target_brightness: Math.max(1, toWire(Number(ui.sunriseTarget.value))),
       curve: ui.sunriseCurve.value,
-    });
+    };
+    if (channels) payload.color_path = ui.sunriseColor.value;
+    command("sunrise.start", payload);
+  });
+
+  ui.kelvin.addEventListener("input", () => showKelvin(Number(ui.kelvin.value)));
+  ui.kelvin.addEventListener("change", () => {
+    command("light.set", { color_temp_kelvin: Number(ui.kelvin.value) });
+  });
+
+  ui.colour.addEventListener("change", () => {
+    const value = ui.colour.value;
+    const rgb = [1, 3, 5].map((i) => parseInt(value.slice(i, i + 2), 16));
+    if (rgb.some((c) => c > 0)) command("light.set", { rgb_color: rgb });
   });
 
   ui.sunriseStop.addEventListener("click", () => {
