@@ -47,6 +47,9 @@ STATE_KEYS = {
     "sunrise",
     "transition",
     "next_sunrise",
+    "sunset",
+    "alarm",
+    "wake_settings",
     "storage_error",
 }
 SUNRISE_KEYS = {
