@@ -254,19 +254,26 @@ DismissAction: TypeAlias = Literal["keep", "off"]
 #: What dismissing an alarm does to the light: keep its level, or turn it off.
 DISMISS_ACTIONS: Final[tuple[DismissAction, ...]] = ("keep", "off")
 ButtonPress: TypeAlias = Literal[
-    "initial_press", "short_release", "long_press", "long_release", "double_press"
+    "press_start",
+    "press_end",
+    "long_press_start",
+    "long_press_end",
+    "multi_press_ongoing",
+    "multi_press_end",
 ]
-#: What the bedside button reports (``press`` of ``button.press``), in Home
-#: Assistant's button event types: every press begins with ``initial_press``; one
-#: released before a second is ``short_release``; one held a second is ``long_press``
-#: (and ``long_release`` when let go); a second press soon after a short one is
-#: ``double_press`` (on its release).
+#: What the bedside button reports (``press`` of ``button.press``): Home Assistant's
+#: standard button event types (``ButtonEventType``, 2026.8), modelled on Matter's
+#: switch events. ``press_start`` when pressed; ``press_end`` when let go within a
+#: second; ``long_press_start`` once held a second, ``long_press_end`` when then let go;
+#: a press soon after a short one also gives ``multi_press_ongoing`` (when pressed) and
+#: ``multi_press_end`` (when let go), both with ``multi_press_count`` 2.
 BUTTON_PRESSES: Final[tuple[ButtonPress, ...]] = (
-    "initial_press",
-    "short_release",
-    "long_press",
-    "long_release",
-    "double_press",
+    "press_start",
+    "press_end",
+    "long_press_start",
+    "long_press_end",
+    "multi_press_ongoing",
+    "multi_press_end",
 )
 #: Weekdays as numbers, 0 Monday to 6 Sunday (Python's ``date.weekday()``).
 WEEKDAYS: Final[tuple[int, ...]] = (0, 1, 2, 3, 4, 5, 6)
@@ -523,10 +530,15 @@ class AlarmDismissedPayload(TypedDict):
 
 
 class ButtonPressPayload(TypedDict):
-    """``button.press``: the bedside button did ``press`` (one of :data:`BUTTON_PRESSES`)."""
+    """``button.press``: the bedside button did ``press`` (one of :data:`BUTTON_PRESSES`).
+
+    ``multi_press_count`` (the presses so far in a quick sequence) comes with the
+    ``multi_press_*`` ones.
+    """
 
     time: str
     press: ButtonPress
+    multi_press_count: NotRequired[int]
 
 
 #: Any one-off event's payload.
@@ -1194,7 +1206,11 @@ def _button_press(value: Any) -> ButtonPress:
 
 #: :class:`ButtonPressPayload`.
 BUTTON_PRESS_SCHEMA: Final = _device_object(
-    {vol.Required("time"): _timestamp, vol.Required("press"): _button_press}
+    {
+        vol.Required("time"): _timestamp,
+        vol.Required("press"): _button_press,
+        vol.Optional("multi_press_count"): _integer(2, 100),
+    }
 )
 
 #: Every event the device pushes and the schema of its payload.

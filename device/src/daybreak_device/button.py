@@ -3,12 +3,13 @@
 :class:`BedsideButton` turns the pin's edges into presses, in Home Assistant's button
 event types (:data:`~daybreak_device.protocol.BUTTON_PRESSES`):
 
-* ``initial_press`` on every press;
-* ``short_release`` when it is let go within :data:`LONG_PRESS` seconds;
-* ``long_press`` once it has been held :data:`LONG_PRESS` seconds, and ``long_release``
-  when it is then let go;
-* ``double_press`` instead of ``short_release`` when the press began within
-  :data:`DOUBLE_PRESS_WINDOW` seconds of a short press's release.
+* ``press_start`` on every press;
+* ``press_end`` when it is let go within :data:`LONG_PRESS` seconds;
+* ``long_press_start`` once it has been held :data:`LONG_PRESS` seconds, and
+  ``long_press_end`` when it is then let go;
+* for a press that begins within :data:`DOUBLE_PRESS_WINDOW` seconds of a short press's
+  release, also ``multi_press_ongoing`` (when pressed) and ``multi_press_end`` (when let
+  go), with ``multi_press_count`` 2: a double press.
 
 Nothing waits for a possible second press: a short press is reported (and acted on) at
 its release, a long one at the second mark. :class:`ButtonActions` is what the presses
@@ -160,25 +161,28 @@ class BedsideButton:
         assert self._loop is not None  # noqa: S101 - opened
         delay = max(0.0, at + LONG_PRESS - time.monotonic())
         self._long_timer = self._loop.call_later(delay, self._held)
-        self._on_press("initial_press", at)
+        self._on_press("press_start", at)
+        if self._second:
+            self._on_press("multi_press_ongoing", at)
 
     def _held(self) -> None:
         self._long_timer = None
         if self._pressed:
             self._long = True
-            self._on_press("long_press", self._pressed_at + LONG_PRESS)
+            self._on_press("long_press_start", self._pressed_at + LONG_PRESS)
 
     def _up(self, at: float) -> None:
         if self._long_timer is not None:
             self._long_timer.cancel()
             self._long_timer = None
         if self._long:
-            self._on_press("long_release", at)
+            self._on_press("long_press_end", at)
         elif self._second:
-            self._on_press("double_press", at)
+            self._on_press("press_end", at)
+            self._on_press("multi_press_end", at)
         else:
             self._short_released_at = at
-            self._on_press("short_release", at)
+            self._on_press("press_end", at)
         self._second = self._long = False
 
 
@@ -207,17 +211,29 @@ class ButtonActions:
         #: (on, level) when the current press began, and when the last short one did.
         self._before: tuple[bool, float] = (False, 0.0)
         self._before_short: tuple[bool, float] = (False, 0.0)
+        #: Whether the press in progress is the second of a double press.
+        self._second = False
 
     def press(self, press: ButtonPress, at: float) -> None:
-        """A press (from :class:`BedsideButton`): push it at once, act on it in order."""
-        self._event(EVENT_BUTTON_PRESS, {"time": iso_utc(self._clock()), "press": press})
-        if press == "initial_press":
+        """A press (from :class:`BedsideButton`): push it at once, act on it in order.
+
+        The ``press_end`` of a double press's second half does nothing: its
+        ``multi_press_end`` acts.
+        """
+        payload: ButtonPressPayload = {"time": iso_utc(self._clock()), "press": press}
+        if press.startswith("multi_press"):
+            payload["multi_press_count"] = 2
+        self._event(EVENT_BUTTON_PRESS, payload)
+        if press == "press_start":
+            self._second = False
             snapshot = self._controller.snapshot()
             self._before = (snapshot["on"], self._controller.current_level())
-            return
-        if press == "short_release":
+        elif press == "multi_press_ongoing":
+            self._second = True
+        elif press == "press_end" and not self._second:
             self._before_short = self._before
-        if press in ("short_release", "long_press", "double_press"):
+            self._queue.put_nowait(press)
+        elif press in ("long_press_start", "multi_press_end"):
             self._queue.put_nowait(press)
 
     async def run(self) -> None:
@@ -230,17 +246,17 @@ class ButtonActions:
 
     async def _act(self, press: ButtonPress) -> Ack:
         controller = self._controller
-        if press == "short_release":
+        if press == "press_end":
             if controller.alarm_in_progress:
                 state = await controller.snooze()
             else:
                 state = await controller.set_light({"on": not controller.snapshot()["on"]})
-        elif press == "long_press":
+        elif press == "long_press_start":
             if controller.alarm_in_progress:
                 state = await controller.dismiss()
             else:
                 state = await controller.set_light({"on": False})
-        else:  # double_press: a sunset from where the light was before the first press
+        else:  # multi_press_end: a sunset from where the light was before the first press
             was_on, level = self._before_short
             start: float | None = level if was_on and level >= 1 else None
             state = await controller.start_sunset(
