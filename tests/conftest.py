@@ -97,7 +97,9 @@ class Device:
         self.token = token or self.token
         settings = replace(self.settings, port=self.port)
         output = GpiozeroOutput(settings.pin, 1000, pin_factory=self.factory)
-        self.server = DaybreakServer(settings, self.token, output=output, clock=self.clock)
+        self.server = DaybreakServer(
+            settings, self.token, output=output, clock=self.clock, pin_factory=self.factory
+        )
         await self.server.start()
 
 
@@ -128,7 +130,7 @@ async def start_device(
         settings = replace(settings, **overrides)
         factory = MockFactory(pin_class=MockPWMPin)
         output = GpiozeroOutput(settings.pin, 1000, pin_factory=factory)
-        server = DaybreakServer(settings, TOKEN, output=output, clock=clock)
+        server = DaybreakServer(settings, TOKEN, output=output, clock=clock, pin_factory=factory)
         await server.start()
         device = Device(server, settings, TOKEN, factory, clock)
         devices.append(device)

@@ -43,18 +43,25 @@ from .protocol import (
     EVENT_ALARMS,
     EVENT_CREATE_ALARM,
     EVENT_DELETE_ALARM,
+    EVENT_DISMISS_ALARM,
     EVENT_GET_INFO,
     EVENT_GET_STATE,
     EVENT_HEARTBEAT,
     EVENT_LIST_ALARMS,
     EVENT_SET_LIGHT,
+    EVENT_SET_WAKE_SETTINGS,
     EVENT_SKIP_ALARM,
+    EVENT_SNOOZE_ALARM,
     EVENT_START_SUNRISE,
+    EVENT_START_SUNSET,
     EVENT_STATE,
     EVENT_STOP_SUNRISE,
+    EVENT_STOP_SUNSET,
     EVENT_UPDATE_ALARM,
     PROTOCOL_VERSION,
+    WAKE_SETTINGS_DEFAULTS,
     Curve,
+    DismissAction,
     ProtocolError,
     validate_ack,
     validate_alarm,
@@ -65,6 +72,7 @@ from .protocol import (
 
 __all__ = [
     "Alarm",
+    "AlarmInProgress",
     "AlarmSunrise",
     "DaybreakAuthenticationError",
     "DaybreakClient",
@@ -79,7 +87,9 @@ __all__ = [
     "DroppedMessages",
     "NextSunrise",
     "Sunrise",
+    "Sunset",
     "Transition",
+    "WakeSettings",
 ]
 
 _LOGGER = logging.getLogger(__name__)
@@ -207,6 +217,67 @@ class Sunrise:
 
 
 @dataclass(frozen=True, slots=True)
+class Sunset:
+    """A running sunset: from ``start_brightness`` to off."""
+
+    started_at: datetime
+    ends_at: datetime
+    duration: float
+    start_brightness: float
+    progress: float
+    curve: str
+
+    @classmethod
+    def from_checked(cls, data: dict[str, Any]) -> Self:
+        """Build from a payload that passed the protocol check."""
+        return _model(
+            cls, data, started_at=_time(data["started_at"]), ends_at=_time(data["ends_at"])
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmInProgress:
+    """The alarm that can be snoozed or dismissed now (until ``ends_at``).
+
+    ``wake_at`` moves later with each snooze; ``snoozed_until`` is the end of the snooze
+    in progress (``None`` when not snoozed).
+    """
+
+    alarm_id: str
+    wake_at: datetime
+    ends_at: datetime
+    snoozed_until: datetime | None
+    snoozes: int
+
+    @classmethod
+    def from_checked(cls, data: dict[str, Any]) -> Self:
+        """Build from a payload that passed the protocol check."""
+        until = data["snoozed_until"]
+        return _model(
+            cls,
+            data,
+            wake_at=_time(data["wake_at"]),
+            ends_at=_time(data["ends_at"]),
+            snoozed_until=None if until is None else _time(until),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class WakeSettings:
+    """What a snooze and a dismiss do on the device (seconds, 0-255 brightness)."""
+
+    snooze_length: float
+    snooze_level: float
+    dismiss: DismissAction
+    after_wake: float
+
+    @classmethod
+    def from_checked(cls, data: dict[str, Any]) -> Self:
+        """Build from a payload that passed the protocol check."""
+        return _model(cls, data)
+
+
+@dataclass(frozen=True, slots=True)
 class Transition:
     """A running transition (fade) toward ``target_brightness``."""
 
@@ -311,7 +382,7 @@ class DaybreakEvent:
         return cls(
             type=event.replace(".", "_"),
             time=_time(data["time"]),
-            alarm_id=data["alarm_id"],
+            alarm_id=data.get("alarm_id"),
             data={k: v for k, v in data.items() if k not in ("time", "alarm_id")},
         )
 
@@ -333,6 +404,14 @@ class DaybreakState:
     next_sunrise: NextSunrise | None = None
     #: Why the device cannot save its state (protocol 3); ``None`` when it can.
     storage_error: str | None = None
+    #: The running sunset (protocol 4).
+    sunset: Sunset | None = None
+    #: The alarm in progress: snoozable and dismissable (protocol 4).
+    alarm: AlarmInProgress | None = None
+    #: The snooze and dismiss settings (before protocol 4: the defaults).
+    wake_settings: WakeSettings = field(
+        default_factory=lambda: WakeSettings.from_checked(dict(WAKE_SETTINGS_DEFAULTS))
+    )
 
     @classmethod
     def from_dict(cls, data: Any) -> Self:
@@ -348,6 +427,11 @@ class DaybreakState:
             sunrise=_optional(Sunrise, data["sunrise"]),
             transition=_optional(Transition, data["transition"]),
             next_sunrise=_optional(NextSunrise, data["next_sunrise"]),
+            sunset=_optional(Sunset, data.get("sunset")),
+            alarm=_optional(AlarmInProgress, data.get("alarm")),
+            wake_settings=WakeSettings.from_checked(
+                data.get("wake_settings") or dict(WAKE_SETTINGS_DEFAULTS)
+            ),
         )
 
 
@@ -365,6 +449,8 @@ class DeviceInfo:
     timezone: str | None = None
     #: Seconds the device server had been running when the info was read.
     uptime: float | None = None
+    #: Whether the device reads a bedside button (protocol 4).
+    button: bool = False
 
     @classmethod
     def from_dict(cls, data: Any) -> Self:
@@ -745,6 +831,46 @@ class DaybreakClient:
     async def stop_sunrise(self) -> DaybreakState:
         """Stop a running sunrise; the light holds the level it reached."""
         return await self._command(EVENT_STOP_SUNRISE, None)
+
+    async def start_sunset(
+        self,
+        *,
+        duration: float | None = None,
+        start_brightness: float | None = None,
+        curve: Curve | None = None,
+    ) -> DaybreakState:
+        """Start a sunset (a fade to off) on the device (protocol 4)."""
+        payload = _given(duration=duration, start_brightness=start_brightness, curve=curve)
+        return await self._command(EVENT_START_SUNSET, payload)
+
+    async def stop_sunset(self) -> DaybreakState:
+        """Stop a running sunset; the light holds the level it reached (protocol 4)."""
+        return await self._command(EVENT_STOP_SUNSET, None)
+
+    async def snooze(self) -> DaybreakState:
+        """Snooze the alarm in progress; ``DaybreakCommandError`` ``no_alarm`` without one."""
+        return await self._command(EVENT_SNOOZE_ALARM, None)
+
+    async def dismiss(self) -> DaybreakState:
+        """Dismiss the alarm in progress; ``DaybreakCommandError`` ``no_alarm`` without one."""
+        return await self._command(EVENT_DISMISS_ALARM, None)
+
+    async def set_wake_settings(
+        self,
+        *,
+        snooze_length: float | None = None,
+        snooze_level: float | None = None,
+        dismiss: DismissAction | None = None,
+        after_wake: float | None = None,
+    ) -> DaybreakState:
+        """Change the device's snooze and dismiss settings (protocol 4)."""
+        payload = _given(
+            snooze_length=snooze_length,
+            snooze_level=snooze_level,
+            dismiss=dismiss,
+            after_wake=after_wake,
+        )
+        return await self._command(EVENT_SET_WAKE_SETTINGS, payload)
 
     # -- alarms -------------------------------------------------------------------
 

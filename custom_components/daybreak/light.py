@@ -1,4 +1,4 @@
-"""The Daybreak light: brightness, device-side transitions and the Sunrise effect."""
+"""The Daybreak light: brightness, device-side transitions, the Sunrise and Sunset effects."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from homeassistant.core import HomeAssistant, ServiceResponse
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import DOMAIN, EFFECT_SUNRISE, WEEKDAY_NAMES
+from .const import DOMAIN, EFFECT_SUNRISE, EFFECT_SUNSET, WEEKDAY_NAMES
 from .coordinator import DaybreakConfigEntry
 from .entity import DaybreakEntity
 from .helpers import daybreak_exception_handler
@@ -26,6 +26,8 @@ from .protocol import (
     BRIGHTNESS_MAX,
     SUNRISE_DURATION_MAX,
     SUNRISE_DURATION_MIN,
+    SUNSET_DURATION_MAX,
+    SUNSET_DURATION_MIN,
     Curve,
 )
 
@@ -51,7 +53,7 @@ class DaybreakLight(DaybreakEntity, LightEntity):
     _attr_color_mode = ColorMode.BRIGHTNESS
     _attr_supported_color_modes = {ColorMode.BRIGHTNESS}
     _attr_supported_features = LightEntityFeature.TRANSITION | LightEntityFeature.EFFECT
-    _attr_effect_list = [EFFECT_SUNRISE]
+    _attr_effect_list = [EFFECT_SUNRISE, EFFECT_SUNSET]
 
     @property
     def is_on(self) -> bool:
@@ -75,8 +77,25 @@ class DaybreakLight(DaybreakEntity, LightEntity):
 
     @property
     def effect(self) -> str | None:
-        """``sunrise`` while a sunrise runs."""
-        return EFFECT_SUNRISE if self.coordinator.data.sunrise is not None else None
+        """``sunrise`` while a sunrise runs, ``sunset`` while a sunset does."""
+        data = self.coordinator.data
+        if data.sunrise is not None:
+            return EFFECT_SUNRISE
+        return EFFECT_SUNSET if data.sunset is not None else None
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """The alarm in progress (snoozable, dismissable) and its snooze, if any."""
+        alarm = self.coordinator.data.alarm
+        if alarm is None:
+            return {"alarm_in_progress": None, "snoozed_until": None, "wake_at": None}
+        until = alarm.snoozed_until
+        return {
+            "alarm_in_progress": alarm.alarm_id,
+            "snoozed_until": None if until is None else until.isoformat(),
+            "wake_at": alarm.wake_at.isoformat(),
+            "snoozes": alarm.snoozes,
+        }
 
     @daybreak_exception_handler
     async def async_turn_on(self, /, **kwargs: Any) -> None:
@@ -91,6 +110,17 @@ class DaybreakLight(DaybreakEntity, LightEntity):
             await self.coordinator.client.start_sunrise(
                 duration=min(max(duration, SUNRISE_DURATION_MIN), SUNRISE_DURATION_MAX),
                 target_brightness=kwargs.get(ATTR_BRIGHTNESS, BRIGHTNESS_MAX),
+                curve=self.coordinator.sunrise_curve,
+            )
+            return
+        if str(kwargs.get(ATTR_EFFECT, "")).lower() == EFFECT_SUNSET:
+            # From the brightness given, else from where the light is; over the
+            # transition (seconds) given, else the device's default (30 minutes).
+            await self.coordinator.client.start_sunset(
+                duration=None
+                if transition is None
+                else min(max(transition, SUNSET_DURATION_MIN), SUNSET_DURATION_MAX),
+                start_brightness=kwargs.get(ATTR_BRIGHTNESS),
                 curve=self.coordinator.sunrise_curve,
             )
             return
@@ -126,6 +156,28 @@ class DaybreakLight(DaybreakEntity, LightEntity):
     async def async_stop_sunrise(self) -> None:
         """``daybreak.stop_sunrise``: hold the level the sunrise reached."""
         await self.coordinator.client.stop_sunrise()
+
+    @daybreak_exception_handler
+    async def async_start_sunset(
+        self,
+        duration: float | None = None,
+        start_brightness: float | None = None,
+        curve: Curve | None = None,
+    ) -> None:
+        """``daybreak.start_sunset``: a fade to off; omitted values: the device's defaults."""
+        await self.coordinator.client.start_sunset(
+            duration=duration, start_brightness=start_brightness, curve=curve
+        )
+
+    @daybreak_exception_handler
+    async def async_snooze(self) -> None:
+        """``daybreak.snooze``: snooze the alarm in progress (an error without one)."""
+        await self.coordinator.client.snooze()
+
+    @daybreak_exception_handler
+    async def async_dismiss(self) -> None:
+        """``daybreak.dismiss``: dismiss the alarm in progress (an error without one)."""
+        await self.coordinator.client.dismiss()
 
     @daybreak_exception_handler
     async def async_set_alarm(

@@ -431,6 +431,8 @@ class InfoPayload(TypedDict):
     uptime: NotRequired[float]
     #: Why the device cannot save its state (``None`` when it can; protocol 3).
     storage_error: NotRequired[str | None]
+    #: Whether the device reads a bedside button (protocol 4).
+    button: NotRequired[bool]
 
 
 class AlarmSunrisePayload(TypedDict):
@@ -1102,6 +1104,7 @@ INFO_SCHEMA: Final = vol.All(
             vol.Optional("timezone"): _or_none(_text(INFO_TEXT_MAX_LENGTH)),
             vol.Optional("uptime"): _or_none(_Number(0, UPTIME_MAX)),
             vol.Optional("storage_error", default=None): _or_none(_text(ERROR_MESSAGE_MAX_LENGTH)),
+            vol.Optional("button", default=False): _strict_bool,
         }
     ),
     _without_unset,

@@ -1,4 +1,8 @@
-"""Actions on Daybreak lights: start/stop a sunrise, set/delete an alarm (entity services)."""
+"""Actions on Daybreak lights (entity services).
+
+Start/stop a sunrise, start a sunset, snooze/dismiss the alarm in progress, set/delete
+an alarm.
+"""
 
 from __future__ import annotations
 
@@ -23,8 +27,11 @@ from .const import (
     ATTR_WEEKDAYS,
     DOMAIN,
     SERVICE_DELETE_ALARM,
+    SERVICE_DISMISS,
     SERVICE_SET_ALARM,
+    SERVICE_SNOOZE,
     SERVICE_START_SUNRISE,
+    SERVICE_START_SUNSET,
     SERVICE_STOP_SUNRISE,
     WEEKDAY_NAMES,
 )
@@ -37,6 +44,8 @@ from .protocol import (
     CURVES,
     SUNRISE_DURATION_MAX,
     SUNRISE_DURATION_MIN,
+    SUNSET_DURATION_MAX,
+    SUNSET_DURATION_MIN,
 )
 
 
@@ -100,6 +109,12 @@ START_SUNRISE_SCHEMA: VolDictType = {
     vol.Optional(ATTR_CURVE): vol.In(CURVES),
 }
 
+START_SUNSET_SCHEMA: VolDictType = {
+    vol.Optional(ATTR_DURATION): _duration(SUNSET_DURATION_MIN, SUNSET_DURATION_MAX),
+    vol.Optional(ATTR_START_BRIGHTNESS): _in_range(ATTR_START_BRIGHTNESS, 1, BRIGHTNESS_MAX),
+    vol.Optional(ATTR_CURVE): vol.In(CURVES),
+}
+
 _ALARM_ID = vol.All(cv.string, vol.Match(rf"^{ALARM_ID_PATTERN}$"))
 
 SET_ALARM_SCHEMA: VolDictType = {
@@ -136,6 +151,23 @@ def async_setup_services(hass: HomeAssistant) -> None:
         schema=None,
         func="async_stop_sunrise",
     )
+    service.async_register_platform_entity_service(
+        hass,
+        DOMAIN,
+        SERVICE_START_SUNSET,
+        entity_domain=LIGHT_DOMAIN,
+        schema=START_SUNSET_SCHEMA,
+        func="async_start_sunset",
+    )
+    for name in (SERVICE_SNOOZE, SERVICE_DISMISS):
+        service.async_register_platform_entity_service(
+            hass,
+            DOMAIN,
+            name,
+            entity_domain=LIGHT_DOMAIN,
+            schema=None,
+            func=f"async_{name}",
+        )
     service.async_register_platform_entity_service(
         hass,
         DOMAIN,

@@ -250,3 +250,9 @@ async def test_a_button_pin_that_cannot_be_opened_is_logged_and_the_device_serve
 
 async def test_without_a_button_pin_there_is_no_button(device: Device) -> None:
     assert device.server.button is None
+    assert device.server.info()["button"] is False
+
+
+async def test_info_says_the_device_has_a_button(button_device: Device) -> None:
+    assert button_device.server.button is not None
+    assert button_device.server.info()["button"] is True

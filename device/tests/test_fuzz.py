@@ -73,6 +73,7 @@ INFO_KEYS = {
     "timezone",
     "storage_error",
     "uptime",
+    "button",
 }
 ERROR_CODES = {
     "invalid_payload",

@@ -173,6 +173,7 @@ async def test_get_info(http: httpx.AsyncClient, device: Device, connect) -> Non
         "output": device.output.description,
         "timezone": zone_name(local_timezone()),
         "storage_error": None,
+        "button": False,
     }
     assert response.status_code == 200
     answered = response.json()

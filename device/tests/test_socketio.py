@@ -416,6 +416,7 @@ async def test_info_get(connect, device: Device, args: tuple[Any, ...]) -> None:
             "output": device.output.description,
             "timezone": zone_name(local_timezone()),
             "storage_error": None,
+            "button": False,
         },
     }
     assert 0 < uptime < 30

@@ -537,6 +537,7 @@ class DaybreakServer:
             "timezone": zone_name(self._alarms.tz) if self._alarms else "",
             "uptime": self.uptime(),
             "storage_error": self.storage_error(),
+            "button": self._button is not None,
         }
 
     def state(self) -> StatePayload:
