@@ -665,7 +665,9 @@ class LightController:
                     started_at=session.resume.started_at + until - session.snoozed_until,
                 )
             elif ramp is not None and ramp.kind == "sunrise":
-                elapsed = self._elapsed
+                # Paused now (not at the last tick): it ends later by the snooze exactly.
+                loop_now = asyncio.get_running_loop().time()
+                elapsed = min(ramp.duration, loop_now - self._anchor)
                 await self._cancel_ramp_task(report=False)
                 resume = replace(ramp, started_at=until - elapsed)
             else:
