@@ -108,7 +108,9 @@ class Device:
         self.token = token or self.token
         settings = replace(self.settings, port=self.port)
         output = _output(settings, self.factory)
-        self.server = DaybreakServer(settings, self.token, output=output, clock=self.clock)
+        self.server = DaybreakServer(
+            settings, self.token, output=output, clock=self.clock, pin_factory=self.factory
+        )
         await self.server.start()
 
 
@@ -146,7 +148,7 @@ async def start_device(
         settings = replace(settings, **overrides)
         factory = MockFactory(pin_class=MockPWMPin)
         output = _output(settings, factory)
-        server = DaybreakServer(settings, TOKEN, output=output, clock=clock)
+        server = DaybreakServer(settings, TOKEN, output=output, clock=clock, pin_factory=factory)
         await server.start()
         device = Device(server, settings, TOKEN, factory, clock)
         devices.append(device)

@@ -191,9 +191,12 @@ async def test_all_platforms(
     )
     assert {entity_id.split(".")[0] for entity_id in entity_ids} == set(PLATFORMS)
     assert entity_ids == {
+        "button.bedroom_dismiss_alarm",
         "button.bedroom_skip_next_alarm",
+        "button.bedroom_snooze",
         "event.bedroom_sunrise_events",
         "light.bedroom",
+        "number.bedroom_snooze_length",
         "number.bedroom_sunrise_duration",
         "select.bedroom_sunrise_curve",
         "sensor.bedroom_next_sunrise",
@@ -204,6 +207,7 @@ async def test_all_platforms(
         "sensor.bedroom_uptime",
         f"switch.bedroom_alarm_{ALARM_ID}",
         "switch.bedroom_sunrise",
+        "switch.bedroom_sunset",
         f"time.bedroom_alarm_{ALARM_ID}_wake_time",
     }
     # All on the one device.

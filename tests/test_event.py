@@ -116,6 +116,11 @@ async def test_a_sunrise_runs_to_its_end(
             "sunrise_finished",
             "sunrise_cancelled",
             "alarm_fired",
+            "sunset_started",
+            "sunset_finished",
+            "sunset_cancelled",
+            "alarm_snoozed",
+            "alarm_dismissed",
         ]
     assert hass.states.get(EVENT_ENTITY).state == finished.state
 

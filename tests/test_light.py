@@ -38,6 +38,7 @@ from custom_components.daybreak.const import (
     CONF_SUNRISE_DURATION,
     DOMAIN,
     EFFECT_SUNRISE,
+    EFFECT_SUNSET,
 )
 from daybreak_device.dimming import Dimmer
 from daybreak_device.server import MODEL
@@ -193,8 +194,8 @@ async def test_a_sunrise_shows_its_live_level(
 async def test_the_effect_is_a_translation_key(
     hass: HomeAssistant, init_integration: MockConfigEntry, device: Device
 ) -> None:
-    """Effects are translation keys (lowercase; the name "Sunrise" is translated)."""
-    assert hass.states.get(ENTITY_ID).attributes[ATTR_EFFECT_LIST] == ["sunrise"]
+    """Effects are translation keys (lowercase; the names "Sunrise" and "Sunset" are translated)."""
+    assert hass.states.get(ENTITY_ID).attributes[ATTR_EFFECT_LIST] == ["sunrise", "sunset"]
     await turn_on(hass, **{ATTR_EFFECT: "sunrise", ATTR_TRANSITION: 60})
     assert device.server.controller.snapshot()["sunrise"] is not None
     state = await wait_for_state(hass, lambda s: s.attributes.get(ATTR_EFFECT) == "sunrise")
@@ -307,7 +308,7 @@ async def test_turn_off_cancels_a_running_sunrise(
 async def test_entity_attributes(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
     state = hass.states.get(ENTITY_ID)
     assert state is not None
-    assert state.attributes[ATTR_EFFECT_LIST] == [EFFECT_SUNRISE]
+    assert state.attributes[ATTR_EFFECT_LIST] == [EFFECT_SUNRISE, EFFECT_SUNSET]
     assert state.attributes[ATTR_SUPPORTED_FEATURES] == (
         LightEntityFeature.TRANSITION | LightEntityFeature.EFFECT
     )

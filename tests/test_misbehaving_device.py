@@ -357,6 +357,11 @@ async def test_event_attributes_are_the_documented_fields_only(
         "sunrise_finished",
         "sunrise_cancelled",
         "alarm_fired",
+        "sunset_started",
+        "sunset_finished",
+        "sunset_cancelled",
+        "alarm_snoozed",
+        "alarm_dismissed",
     ]
     assert set(state.attributes) == {
         "event_type",

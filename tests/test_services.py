@@ -76,6 +76,8 @@ async def test_actions_are_registered_without_an_entry(hass: HomeAssistant) -> N
     assert await async_setup_component(hass, DOMAIN, {})
     assert hass.services.has_service(DOMAIN, SERVICE_START_SUNRISE)
     assert hass.services.has_service(DOMAIN, SERVICE_STOP_SUNRISE)
+    for name in ("start_sunset", "snooze", "dismiss"):
+        assert hass.services.has_service(DOMAIN, name), name
 
 
 async def test_start_sunrise_with_defaults(

@@ -1,4 +1,4 @@
-"""Button: skip the next alarm."""
+"""Buttons: skip the next alarm; snooze and dismiss the alarm in progress."""
 
 from __future__ import annotations
 
@@ -22,8 +22,15 @@ async def async_setup_entry(
     entry: DaybreakConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the skip button."""
-    async_add_entities([DaybreakSkipNextAlarm(entry.runtime_data)])
+    """Add the skip, snooze and dismiss buttons."""
+    coordinator = entry.runtime_data
+    async_add_entities(
+        [
+            DaybreakSkipNextAlarm(coordinator),
+            DaybreakSnooze(coordinator),
+            DaybreakDismiss(coordinator),
+        ]
+    )
 
 
 class DaybreakSkipNextAlarm(DaybreakEntity, DaybreakRestoreEntity, ButtonEntity):
@@ -61,3 +68,33 @@ class DaybreakSkipNextAlarm(DaybreakEntity, DaybreakRestoreEntity, ButtonEntity)
                 translation_placeholders={"alarm_id": alarm.id},
             )
         await self.coordinator.client.skip_next_alarm(upcoming.alarm_id)
+
+
+class DaybreakSnooze(DaybreakEntity, ButtonEntity):
+    """Snoozes the alarm in progress (the device says when there is none)."""
+
+    _attr_translation_key = "snooze"
+
+    def __init__(self, coordinator: DaybreakCoordinator) -> None:
+        """Create the button of the coordinator's device."""
+        super().__init__(coordinator, "snooze")
+
+    @daybreak_exception_handler
+    async def async_press(self) -> None:
+        """Snooze: the light dims for the snooze length, then the sunrise goes on."""
+        await self.coordinator.client.snooze()
+
+
+class DaybreakDismiss(DaybreakEntity, ButtonEntity):
+    """Dismisses the alarm in progress (the device says when there is none)."""
+
+    _attr_translation_key = "dismiss"
+
+    def __init__(self, coordinator: DaybreakCoordinator) -> None:
+        """Create the button of the coordinator's device."""
+        super().__init__(coordinator, "dismiss")
+
+    @daybreak_exception_handler
+    async def async_press(self) -> None:
+        """Dismiss: the light keeps its level or turns off (the device's setting)."""
+        await self.coordinator.client.dismiss()

@@ -43,20 +43,27 @@ from .protocol import (
     EVENT_ALARMS,
     EVENT_CREATE_ALARM,
     EVENT_DELETE_ALARM,
+    EVENT_DISMISS_ALARM,
     EVENT_GET_DEVICE,
     EVENT_GET_INFO,
     EVENT_GET_STATE,
     EVENT_HEARTBEAT,
     EVENT_LIST_ALARMS,
     EVENT_SET_LIGHT,
+    EVENT_SET_WAKE_SETTINGS,
     EVENT_SKIP_ALARM,
+    EVENT_SNOOZE_ALARM,
     EVENT_START_SUNRISE,
+    EVENT_START_SUNSET,
     EVENT_STATE,
     EVENT_STOP_SUNRISE,
+    EVENT_STOP_SUNSET,
     EVENT_UPDATE_ALARM,
     PROTOCOL_VERSION,
+    WAKE_SETTINGS_DEFAULTS,
     ColorPath,
     Curve,
+    DismissAction,
     ProtocolError,
     validate_ack,
     validate_alarm,
@@ -67,6 +74,7 @@ from .protocol import (
 
 __all__ = [
     "Alarm",
+    "AlarmInProgress",
     "AlarmSunrise",
     "Channels",
     "DaybreakAuthenticationError",
@@ -83,7 +91,9 @@ __all__ = [
     "DroppedMessages",
     "NextSunrise",
     "Sunrise",
+    "Sunset",
     "Transition",
+    "WakeSettings",
 ]
 
 _LOGGER = logging.getLogger(__name__)
@@ -215,6 +225,67 @@ class Sunrise:
 
 
 @dataclass(frozen=True, slots=True)
+class Sunset:
+    """A running sunset: from ``start_brightness`` to off."""
+
+    started_at: datetime
+    ends_at: datetime
+    duration: float
+    start_brightness: float
+    progress: float
+    curve: str
+
+    @classmethod
+    def from_checked(cls, data: dict[str, Any]) -> Self:
+        """Build from a payload that passed the protocol check."""
+        return _model(
+            cls, data, started_at=_time(data["started_at"]), ends_at=_time(data["ends_at"])
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmInProgress:
+    """The alarm that can be snoozed or dismissed now (until ``ends_at``).
+
+    ``wake_at`` moves later with each snooze; ``snoozed_until`` is the end of the snooze
+    in progress (``None`` when not snoozed).
+    """
+
+    alarm_id: str
+    wake_at: datetime
+    ends_at: datetime
+    snoozed_until: datetime | None
+    snoozes: int
+
+    @classmethod
+    def from_checked(cls, data: dict[str, Any]) -> Self:
+        """Build from a payload that passed the protocol check."""
+        until = data["snoozed_until"]
+        return _model(
+            cls,
+            data,
+            wake_at=_time(data["wake_at"]),
+            ends_at=_time(data["ends_at"]),
+            snoozed_until=None if until is None else _time(until),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class WakeSettings:
+    """What a snooze and a dismiss do on the device (seconds, 0-255 brightness)."""
+
+    snooze_length: float
+    snooze_level: float
+    dismiss: DismissAction
+    after_wake: float
+
+    @classmethod
+    def from_checked(cls, data: dict[str, Any]) -> Self:
+        """Build from a payload that passed the protocol check."""
+        return _model(cls, data)
+
+
+@dataclass(frozen=True, slots=True)
 class Transition:
     """A running transition (fade) toward ``target_brightness``."""
 
@@ -325,7 +396,7 @@ class DaybreakEvent:
         return cls(
             type=event.replace(".", "_"),
             time=_time(data["time"]),
-            alarm_id=data["alarm_id"],
+            alarm_id=data.get("alarm_id"),
             data={k: v for k, v in data.items() if k not in ("time", "alarm_id")},
         )
 
@@ -351,6 +422,14 @@ class DaybreakState:
     #: as one, and as sRGB (largest component 255); ``None`` on a single channel.
     color_temp_kelvin: int | None = None
     rgb_color: tuple[int, int, int] | None = None
+    #: The running sunset (protocol 4).
+    sunset: Sunset | None = None
+    #: The alarm in progress: snoozable and dismissable (protocol 4).
+    alarm: AlarmInProgress | None = None
+    #: The snooze and dismiss settings (before protocol 4: the defaults).
+    wake_settings: WakeSettings = field(
+        default_factory=lambda: WakeSettings.from_checked(dict(WAKE_SETTINGS_DEFAULTS))
+    )
 
     @classmethod
     def from_dict(cls, data: Any) -> Self:
@@ -367,6 +446,11 @@ class DaybreakState:
             transition=_optional(Transition, data["transition"]),
             next_sunrise=_optional(NextSunrise, data["next_sunrise"]),
             rgb_color=None if "rgb_color" not in data else tuple(data["rgb_color"]),
+            sunset=_optional(Sunset, data.get("sunset")),
+            alarm=_optional(AlarmInProgress, data.get("alarm")),
+            wake_settings=WakeSettings.from_checked(
+                data.get("wake_settings") or dict(WAKE_SETTINGS_DEFAULTS)
+            ),
         )
 
 
@@ -401,6 +485,8 @@ class DeviceInfo:
     uptime: float | None = None
     #: The colour channels (protocol 4); ``None`` for a single-channel device.
     channels: Channels | None = None
+    #: Whether the device reads a bedside button (protocol 4).
+    button: bool = False
 
     @classmethod
     def from_dict(cls, data: Any) -> Self:
@@ -847,6 +933,46 @@ class DaybreakClient:
     async def stop_sunrise(self) -> DaybreakState:
         """Stop a running sunrise; the light holds the level it reached."""
         return await self._command(EVENT_STOP_SUNRISE, None)
+
+    async def start_sunset(
+        self,
+        *,
+        duration: float | None = None,
+        start_brightness: float | None = None,
+        curve: Curve | None = None,
+    ) -> DaybreakState:
+        """Start a sunset (a fade to off) on the device (protocol 4)."""
+        payload = _given(duration=duration, start_brightness=start_brightness, curve=curve)
+        return await self._command(EVENT_START_SUNSET, payload)
+
+    async def stop_sunset(self) -> DaybreakState:
+        """Stop a running sunset; the light holds the level it reached (protocol 4)."""
+        return await self._command(EVENT_STOP_SUNSET, None)
+
+    async def snooze(self) -> DaybreakState:
+        """Snooze the alarm in progress; ``DaybreakCommandError`` ``no_alarm`` without one."""
+        return await self._command(EVENT_SNOOZE_ALARM, None)
+
+    async def dismiss(self) -> DaybreakState:
+        """Dismiss the alarm in progress; ``DaybreakCommandError`` ``no_alarm`` without one."""
+        return await self._command(EVENT_DISMISS_ALARM, None)
+
+    async def set_wake_settings(
+        self,
+        *,
+        snooze_length: float | None = None,
+        snooze_level: float | None = None,
+        dismiss: DismissAction | None = None,
+        after_wake: float | None = None,
+    ) -> DaybreakState:
+        """Change the device's snooze and dismiss settings (protocol 4)."""
+        payload = _given(
+            snooze_length=snooze_length,
+            snooze_level=snooze_level,
+            dismiss=dismiss,
+            after_wake=after_wake,
+        )
+        return await self._command(EVENT_SET_WAKE_SETTINGS, payload)
 
     # -- alarms -------------------------------------------------------------------
 

@@ -22,9 +22,14 @@ CONF_SUNRISE_COLOR: Final = "sunrise_color"
 
 #: The light's effect (a translation key: its name "Sunrise" is in translations/en.json).
 EFFECT_SUNRISE: Final = "sunrise"
+#: The sunset effect (a fade to off on the device; protocol 4).
+EFFECT_SUNSET: Final = "sunset"
 
 SERVICE_START_SUNRISE: Final = "start_sunrise"
 SERVICE_STOP_SUNRISE: Final = "stop_sunrise"
+SERVICE_START_SUNSET: Final = "start_sunset"
+SERVICE_SNOOZE: Final = "snooze"
+SERVICE_DISMISS: Final = "dismiss"
 SERVICE_SET_ALARM: Final = "set_alarm"
 SERVICE_DELETE_ALARM: Final = "delete_alarm"
 ATTR_ALARM_ID: Final = "alarm_id"

@@ -1,16 +1,17 @@
-"""Event entity: sunrise started, finished or cancelled, and alarm fired."""
+"""Event entities: what sunrises, sunsets and alarms do; the bedside button's presses."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from homeassistant.components.event import EventEntity, EventExtraStoredData
+from homeassistant.components.event import EventDeviceClass, EventEntity, EventExtraStoredData
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .client import EVENT_TYPES, DaybreakEvent
 from .coordinator import DaybreakConfigEntry, DaybreakCoordinator
 from .entity import DaybreakEntity, DaybreakRestoreEntity
+from .protocol import BUTTON_PRESSES, EVENT_BUTTON_PRESS
 
 PARALLEL_UPDATES = 0  # read-only
 
@@ -20,8 +21,16 @@ async def async_setup_entry(
     entry: DaybreakConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the event entity."""
-    async_add_entities([DaybreakSunriseEvent(entry.runtime_data)])
+    """Add the events entity, and the bedside button's when the device has one."""
+    coordinator = entry.runtime_data
+    entities: list[EventEntity] = [DaybreakSunriseEvent(coordinator)]
+    if coordinator.data.info.button:
+        entities.append(DaybreakButtonEvent(coordinator))
+    async_add_entities(entities)
+
+
+#: The bedside button's presses have an entity of their own.
+BUTTON_PRESS_TYPE = EVENT_BUTTON_PRESS.replace(".", "_")
 
 
 @dataclass
@@ -40,7 +49,7 @@ class DaybreakSunriseEvent(DaybreakEntity, DaybreakRestoreEntity, EventEntity):
     """
 
     _attr_translation_key = "sunrise"
-    _attr_event_types = list(EVENT_TYPES)
+    _attr_event_types = [event for event in EVENT_TYPES if event != BUTTON_PRESS_TYPE]
 
     def __init__(self, coordinator: DaybreakCoordinator) -> None:
         """Create the event entity of the coordinator's device."""
@@ -61,5 +70,47 @@ class DaybreakSunriseEvent(DaybreakEntity, DaybreakRestoreEntity, EventEntity):
 
     @callback
     def _handle_event(self, event: DaybreakEvent) -> None:
+        if event.type == BUTTON_PRESS_TYPE:
+            return
         self._trigger_event(event.type, {"alarm_id": event.alarm_id, **event.data})
+        self.async_write_ha_state()
+
+
+class DaybreakButtonEvent(DaybreakEntity, DaybreakRestoreEntity, EventEntity):
+    """The bedside button's presses, in Home Assistant's standard button event types.
+
+    ``press_start``, ``press_end``, ``long_press_start``, ``long_press_end``,
+    ``multi_press_ongoing`` and ``multi_press_end`` (with ``multi_press_count``): the
+    values of ``ButtonEventType`` (Home Assistant 2026.8), written out so older
+    versions have them too. The device has already acted on the press (snooze,
+    toggle, dismiss, sunset); automations can do more.
+    """
+
+    _attr_translation_key = "bedside_button"
+    _attr_device_class = EventDeviceClass.BUTTON
+    _attr_event_types = list(BUTTON_PRESSES)
+
+    def __init__(self, coordinator: DaybreakCoordinator) -> None:
+        """Create the button entity of the coordinator's device."""
+        super().__init__(coordinator, "bedside_button")
+
+    @property
+    def extra_restore_state_data(self) -> DaybreakEventExtraStoredData:
+        """The last press's type and attributes, and its time."""
+        data = super().extra_restore_state_data
+        return DaybreakEventExtraStoredData(
+            data.last_event_type, data.last_event_attributes, self._state_to_keep()
+        )
+
+    async def async_added_to_hass(self) -> None:
+        """Listen to the device's events."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self.coordinator.async_add_event_listener(self._handle_event))
+
+    @callback
+    def _handle_event(self, event: DaybreakEvent) -> None:
+        if event.type != BUTTON_PRESS_TYPE:
+            return
+        attributes = {k: v for k, v in event.data.items() if k == "multi_press_count"}
+        self._trigger_event(event.data["press"], attributes)
         self.async_write_ha_state()

@@ -51,6 +51,12 @@ def daybreak_exception_handler[DaybreakEntityT: DaybreakEntity, **P, R](
                 translation_domain=DOMAIN, translation_key="invalid_auth"
             ) from err
         except DaybreakCommandError as err:
+            if err.code == "no_alarm":  # snooze or dismiss with no alarm in progress
+                raise HomeAssistantError(
+                    translation_domain=DOMAIN,
+                    translation_key="no_alarm",
+                    translation_placeholders=name,
+                ) from err
             if err.code == "storage_error":  # carried out, but the device cannot save it
                 raise HomeAssistantError(
                     translation_domain=DOMAIN,

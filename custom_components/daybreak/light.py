@@ -1,4 +1,4 @@
-"""The Daybreak light: brightness, colour, device-side transitions and the Sunrise effect.
+"""The Daybreak light: brightness, colour, transitions, the Sunrise and Sunset effects.
 
 A single-channel device offers brightness only. A CCT device (two whites) offers
 ``COLOR_TEMP`` in its white range; an RGB(W) device ``HS`` and ``COLOR_TEMP`` (the device
@@ -27,11 +27,18 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import color as color_util
 
-from .const import EFFECT_SUNRISE
+from .const import EFFECT_SUNRISE, EFFECT_SUNSET
 from .coordinator import DaybreakConfigEntry, DaybreakCoordinator
 from .entity import DaybreakEntity
 from .helpers import daybreak_exception_handler
-from .protocol import BRIGHTNESS_MAX, ColorPath, Curve, clamp_duration
+from .protocol import (
+    BRIGHTNESS_MAX,
+    SUNSET_DURATION_MAX,
+    SUNSET_DURATION_MIN,
+    ColorPath,
+    Curve,
+    clamp_duration,
+)
 
 # Commands go out at once: the device handles them in order, and each times out on its
 # own (one unanswered command must not hold the others back).
@@ -55,7 +62,7 @@ class DaybreakLight(DaybreakEntity, LightEntity):
     _attr_color_mode = ColorMode.BRIGHTNESS
     _attr_supported_color_modes = {ColorMode.BRIGHTNESS}
     _attr_supported_features = LightEntityFeature.TRANSITION | LightEntityFeature.EFFECT
-    _attr_effect_list = [EFFECT_SUNRISE]
+    _attr_effect_list = [EFFECT_SUNRISE, EFFECT_SUNSET]
 
     def __init__(self, coordinator: DaybreakCoordinator) -> None:
         """Create the light; its colour modes are the device's channels."""
@@ -117,8 +124,25 @@ class DaybreakLight(DaybreakEntity, LightEntity):
 
     @property
     def effect(self) -> str | None:
-        """``sunrise`` while a sunrise runs."""
-        return EFFECT_SUNRISE if self.coordinator.data.state.sunrise is not None else None
+        """``sunrise`` while a sunrise runs, ``sunset`` while a sunset does."""
+        data = self.coordinator.data.state
+        if data.sunrise is not None:
+            return EFFECT_SUNRISE
+        return EFFECT_SUNSET if data.sunset is not None else None
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """The alarm in progress (snoozable, dismissable) and its snooze, if any."""
+        alarm = self.coordinator.data.state.alarm
+        if alarm is None:
+            return {"alarm_in_progress": None, "snoozed_until": None, "wake_at": None}
+        until = alarm.snoozed_until
+        return {
+            "alarm_in_progress": alarm.alarm_id,
+            "snoozed_until": None if until is None else until.isoformat(),
+            "wake_at": alarm.wake_at.isoformat(),
+            "snoozes": alarm.snoozes,
+        }
 
     @daybreak_exception_handler
     async def async_turn_on(self, /, **kwargs: Any) -> None:
@@ -134,6 +158,17 @@ class DaybreakLight(DaybreakEntity, LightEntity):
                 target_brightness=kwargs.get(ATTR_BRIGHTNESS, BRIGHTNESS_MAX),
                 curve=self.coordinator.sunrise_curve,
                 color_path=self.coordinator.default_color_path,
+            )
+            return
+        if str(kwargs.get(ATTR_EFFECT, "")).lower() == EFFECT_SUNSET:
+            # From the brightness given, else from where the light is; over the
+            # transition (seconds) given, else the device's default (30 minutes).
+            await self.coordinator.client.start_sunset(
+                duration=None
+                if transition is None
+                else clamp_duration(transition, SUNSET_DURATION_MIN, SUNSET_DURATION_MAX),
+                start_brightness=kwargs.get(ATTR_BRIGHTNESS),
+                curve=self.coordinator.sunrise_curve,
             )
             return
         brightness: int | None = kwargs.get(ATTR_BRIGHTNESS)
@@ -182,3 +217,25 @@ class DaybreakLight(DaybreakEntity, LightEntity):
     async def async_stop_sunrise(self) -> None:
         """``daybreak.stop_sunrise``: hold the level the sunrise reached."""
         await self.coordinator.client.stop_sunrise()
+
+    @daybreak_exception_handler
+    async def async_start_sunset(
+        self,
+        duration: float | None = None,
+        start_brightness: float | None = None,
+        curve: Curve | None = None,
+    ) -> None:
+        """``daybreak.start_sunset``: a fade to off; omitted values: the device's defaults."""
+        await self.coordinator.client.start_sunset(
+            duration=duration, start_brightness=start_brightness, curve=curve
+        )
+
+    @daybreak_exception_handler
+    async def async_snooze(self) -> None:
+        """``daybreak.snooze``: snooze the alarm in progress (an error without one)."""
+        await self.coordinator.client.snooze()
+
+    @daybreak_exception_handler
+    async def async_dismiss(self) -> None:
+        """``daybreak.dismiss``: dismiss the alarm in progress (an error without one)."""
+        await self.coordinator.client.dismiss()

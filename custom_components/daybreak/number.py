@@ -1,17 +1,25 @@
-"""Number: the default sunrise duration (minutes)."""
+"""Numbers: the default sunrise duration and the device's snooze length (minutes)."""
 
 from __future__ import annotations
 
 from homeassistant.components.number import NumberDeviceClass, NumberEntity, NumberMode
-from homeassistant.const import UnitOfTime
+from homeassistant.const import EntityCategory, UnitOfTime
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import DaybreakConfigEntry, DaybreakCoordinator
-from .entity import DaybreakSettingEntity
-from .protocol import SUNRISE_MINUTES_MAX, SUNRISE_MINUTES_MIN
+from .entity import DaybreakEntity, DaybreakSettingEntity
+from .helpers import daybreak_exception_handler
+from .protocol import (
+    SNOOZE_LENGTH_MAX,
+    SNOOZE_LENGTH_MIN,
+    SUNRISE_MINUTES_MAX,
+    SUNRISE_MINUTES_MIN,
+)
 
-PARALLEL_UPDATES = 0  # it only stores an option
+# Commands go out at once: the device handles them in order, and each times out on its
+# own (the sunrise duration only stores an option).
+PARALLEL_UPDATES = 0
 
 
 async def async_setup_entry(
@@ -19,8 +27,9 @@ async def async_setup_entry(
     entry: DaybreakConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the default sunrise duration."""
-    async_add_entities([DaybreakSunriseDuration(entry.runtime_data)])
+    """Add the default sunrise duration and the snooze length."""
+    coordinator = entry.runtime_data
+    async_add_entities([DaybreakSunriseDuration(coordinator), DaybreakSnoozeLength(coordinator)])
 
 
 class DaybreakSunriseDuration(DaybreakSettingEntity, NumberEntity):
@@ -50,3 +59,31 @@ class DaybreakSunriseDuration(DaybreakSettingEntity, NumberEntity):
     async def async_set_native_value(self, value: float) -> None:
         """Store a new default duration."""
         self.coordinator.async_set_sunrise_defaults(minutes=int(value))
+
+
+class DaybreakSnoozeLength(DaybreakEntity, NumberEntity):
+    """How long a snooze lasts: a setting kept on the device (the bedside button uses it)."""
+
+    _attr_translation_key = "snooze_length"
+    _attr_entity_category = EntityCategory.CONFIG
+    _attr_device_class = NumberDeviceClass.DURATION
+    _attr_native_unit_of_measurement = UnitOfTime.MINUTES
+    _attr_native_min_value = int(SNOOZE_LENGTH_MIN // 60)
+    _attr_native_max_value = int(SNOOZE_LENGTH_MAX // 60)
+    _attr_native_step = 1
+    _attr_mode = NumberMode.BOX
+
+    def __init__(self, coordinator: DaybreakCoordinator) -> None:
+        """Create the number of the coordinator's device."""
+        super().__init__(coordinator, "snooze_length")
+
+    @property
+    def native_value(self) -> float:
+        """The device's snooze length in minutes."""
+        # The device keeps seconds; HA shows minutes.
+        return self.coordinator.data.state.wake_settings.snooze_length / 60
+
+    @daybreak_exception_handler
+    async def async_set_native_value(self, value: float) -> None:
+        """Set the device's snooze length."""
+        await self.coordinator.client.set_wake_settings(snooze_length=60.0 * value)

@@ -28,7 +28,9 @@ from voluptuous.humanize import humanize_error
 
 __all__ = [
     "ACK_FIELDS",
+    "AFTER_WAKE_MAX",
     "ALARMS_SCHEMA",
+    "ALARM_DISMISSED_SCHEMA",
     "ALARM_DURATION_MAX",
     "ALARM_DURATION_MIN",
     "ALARM_DURATION_REPORTED_MAX",
@@ -39,26 +41,37 @@ __all__ = [
     "ALARM_NAME_MIN_LENGTH",
     "ALARM_NAME_REPORTED_MAX_LENGTH",
     "ALARM_SCHEMA",
+    "ALARM_SNOOZED_SCHEMA",
     "BRIGHTNESS_MAX",
     "BRIGHTNESS_MIN",
+    "BUTTON_PRESSES",
+    "BUTTON_PRESS_SCHEMA",
     "CHANNEL_LAYOUTS",
     "COLOR_PATHS",
     "COLOR_TEMP_KELVIN_MAX",
     "COLOR_TEMP_KELVIN_MIN",
     "COMMANDS",
     "CURVES",
+    "DEFAULT_AFTER_WAKE",
     "DEFAULT_CURVE",
+    "DEFAULT_SNOOZE_LENGTH",
     "DEFAULT_SUNRISE_DURATION",
     "DEFAULT_SUNRISE_MINUTES",
+    "DEFAULT_SUNSET_DURATION",
     "DEFAULT_TARGET_BRIGHTNESS",
     "DEVICE_EVENTS",
     "DEVICE_ID_MAX_LENGTH",
+    "DISMISS_ACTIONS",
     "ERROR_CODE_MAX_LENGTH",
     "ERROR_MESSAGE_MAX_LENGTH",
     "EVENT_ALARMS",
+    "EVENT_ALARM_DISMISSED",
     "EVENT_ALARM_FIRED",
+    "EVENT_ALARM_SNOOZED",
+    "EVENT_BUTTON_PRESS",
     "EVENT_CREATE_ALARM",
     "EVENT_DELETE_ALARM",
+    "EVENT_DISMISS_ALARM",
     "EVENT_GET_ALARM",
     "EVENT_GET_DEVICE",
     "EVENT_GET_INFO",
@@ -66,13 +79,20 @@ __all__ = [
     "EVENT_HEARTBEAT",
     "EVENT_LIST_ALARMS",
     "EVENT_SET_LIGHT",
+    "EVENT_SET_WAKE_SETTINGS",
     "EVENT_SKIP_ALARM",
+    "EVENT_SNOOZE_ALARM",
     "EVENT_START_SUNRISE",
+    "EVENT_START_SUNSET",
     "EVENT_STATE",
     "EVENT_STOP_SUNRISE",
+    "EVENT_STOP_SUNSET",
     "EVENT_SUNRISE_CANCELLED",
     "EVENT_SUNRISE_FINISHED",
     "EVENT_SUNRISE_STARTED",
+    "EVENT_SUNSET_CANCELLED",
+    "EVENT_SUNSET_FINISHED",
+    "EVENT_SUNSET_STARTED",
     "EVENT_UPDATE_ALARM",
     "HEARTBEAT_SCHEMA",
     "INFO_SCHEMA",
@@ -82,29 +102,42 @@ __all__ = [
     "PROTOCOL_VERSION",
     "PROTOCOL_VERSION_MAX",
     "PUSHES",
+    "SNOOZE_LENGTH_MAX",
+    "SNOOZE_LENGTH_MIN",
     "STATE_SCHEMA",
     "SUNRISE_DURATION_MAX",
     "SUNRISE_DURATION_MIN",
     "SUNRISE_EVENT_SCHEMA",
     "SUNRISE_MINUTES_MAX",
     "SUNRISE_MINUTES_MIN",
+    "SUNSET_DURATION_MAX",
+    "SUNSET_DURATION_MIN",
+    "SUNSET_EVENT_SCHEMA",
     "TIMESTAMP_MAX_LENGTH",
     "TIMESTAMP_YEAR_MAX",
     "TIMESTAMP_YEAR_MIN",
     "TRANSITION_MAX",
     "UPTIME_MAX",
+    "WAKE_SETTINGS_DEFAULTS",
     "WEEKDAYS",
     "Ack",
+    "AlarmDismissedPayload",
     "AlarmFiredPayload",
     "AlarmIdCommand",
     "AlarmPayload",
+    "AlarmSnoozedPayload",
+    "AlarmStatePayload",
     "AlarmSunrisePayload",
     "AlarmsPayload",
+    "ButtonPress",
+    "ButtonPressPayload",
     "ChannelLayout",
     "ChannelsInfo",
     "ColorPath",
     "CreateAlarmCommand",
     "Curve",
+    "DeviceEventPayload",
+    "DismissAction",
     "ErrorCode",
     "ErrorInfo",
     "HeartbeatPayload",
@@ -112,13 +145,18 @@ __all__ = [
     "NextSunrisePayload",
     "ProtocolError",
     "SetLightCommand",
+    "SetWakeSettingsCommand",
     "SkipAlarmCommand",
     "StartSunriseCommand",
+    "StartSunsetCommand",
     "StatePayload",
     "SunriseEventPayload",
     "SunriseStatePayload",
+    "SunsetEventPayload",
+    "SunsetStatePayload",
     "TransitionStatePayload",
     "UpdateAlarmCommand",
+    "WakeSettingsPayload",
     "apply_curve",
     "clamp_duration",
     "error_ack",
@@ -145,7 +183,10 @@ __all__ = [
 #: for a device that sends none).
 #: 4: colour: ``channels`` in ``info``; ``color_temp_kelvin``/``rgb_color`` in
 #: ``light.set`` and in ``state``; ``color_path``, ``start_kelvin`` and ``target_kelvin``
-#: on ``sunrise.start``, alarms and the sunrise state.
+#: on ``sunrise.start``, alarms and the sunrise state; sunsets (``sunset.*``), snooze and
+#: dismiss (``alarm.snooze``, ``alarm.dismiss``, the ``no_alarm`` error code, ``alarm``
+#: and ``wake_settings`` in ``state``, ``wake_settings.set``) and the bedside button's
+#: ``button.press`` event.
 PROTOCOL_VERSION: Final = 4
 
 # Events a client sends (each answered through the Socket.IO ack).
@@ -163,6 +204,13 @@ EVENT_CREATE_ALARM: Final = "alarm.create"
 EVENT_UPDATE_ALARM: Final = "alarm.update"
 EVENT_DELETE_ALARM: Final = "alarm.delete"
 EVENT_SKIP_ALARM: Final = "alarm.skip_next"
+# The sunset (a fade to off) and what a waking sleeper does to a running alarm
+# (protocol 4; see "Sunset, snooze and dismiss" in docs/protocol.md).
+EVENT_START_SUNSET: Final = "sunset.start"
+EVENT_STOP_SUNSET: Final = "sunset.stop"
+EVENT_SNOOZE_ALARM: Final = "alarm.snooze"
+EVENT_DISMISS_ALARM: Final = "alarm.dismiss"
+EVENT_SET_WAKE_SETTINGS: Final = "wake_settings.set"
 
 # Events the device pushes.
 EVENT_STATE: Final = "state"
@@ -177,12 +225,26 @@ EVENT_SUNRISE_STARTED: Final = "sunrise.started"
 EVENT_SUNRISE_FINISHED: Final = "sunrise.finished"
 EVENT_SUNRISE_CANCELLED: Final = "sunrise.cancelled"
 EVENT_ALARM_FIRED: Final = "alarm.fired"
+# Protocol 4: a sunset started, ran to off, or was cancelled; a running alarm was
+# snoozed or dismissed; the bedside button was pressed.
+EVENT_SUNSET_STARTED: Final = "sunset.started"
+EVENT_SUNSET_FINISHED: Final = "sunset.finished"
+EVENT_SUNSET_CANCELLED: Final = "sunset.cancelled"
+EVENT_ALARM_SNOOZED: Final = "alarm.snoozed"
+EVENT_ALARM_DISMISSED: Final = "alarm.dismissed"
+EVENT_BUTTON_PRESS: Final = "button.press"
 #: The pushed one-off events, in the order above.
 DEVICE_EVENTS: Final[tuple[str, ...]] = (
     EVENT_SUNRISE_STARTED,
     EVENT_SUNRISE_FINISHED,
     EVENT_SUNRISE_CANCELLED,
     EVENT_ALARM_FIRED,
+    EVENT_SUNSET_STARTED,
+    EVENT_SUNSET_FINISHED,
+    EVENT_SUNSET_CANCELLED,
+    EVENT_ALARM_SNOOZED,
+    EVENT_ALARM_DISMISSED,
+    EVENT_BUTTON_PRESS,
 )
 
 #: Largest accepted command payload, as compact JSON. Larger ones are refused with
@@ -220,6 +282,42 @@ ALARM_NAME_MAX_LENGTH: Final = 40
 ALARM_NAME_REPORTED_MAX_LENGTH: Final = 256
 #: What an id chosen by the client in ``alarm.create`` may look like.
 ALARM_ID_PATTERN: Final = r"[A-Za-z0-9_-]{1,64}"
+#: A sunset (a fade to off as you fall asleep) lasts 1 min to 3 h.
+SUNSET_DURATION_MIN: Final = 60.0  # seconds
+SUNSET_DURATION_MAX: Final = 3 * 3600.0  # seconds
+DEFAULT_SUNSET_DURATION: Final = 1800.0  # seconds
+#: A snooze lasts 1 to 30 minutes, 9 by default.
+SNOOZE_LENGTH_MIN: Final = 60.0  # seconds
+SNOOZE_LENGTH_MAX: Final = 1800.0  # seconds
+DEFAULT_SNOOZE_LENGTH: Final = 540.0  # seconds
+#: How long after its wake time an alarm can still be snoozed or dismissed.
+AFTER_WAKE_MAX: Final = 3 * 3600.0  # seconds
+DEFAULT_AFTER_WAKE: Final = 1800.0  # seconds
+DismissAction: TypeAlias = Literal["keep", "off"]
+#: What dismissing an alarm does to the light: keep its level, or turn it off.
+DISMISS_ACTIONS: Final[tuple[DismissAction, ...]] = ("keep", "off")
+ButtonPress: TypeAlias = Literal[
+    "press_start",
+    "press_end",
+    "long_press_start",
+    "long_press_end",
+    "multi_press_ongoing",
+    "multi_press_end",
+]
+#: What the bedside button reports (``press`` of ``button.press``): Home Assistant's
+#: standard button event types (``ButtonEventType``, 2026.8), modelled on Matter's
+#: switch events. ``press_start`` when pressed; ``press_end`` when let go within a
+#: second; ``long_press_start`` once held a second, ``long_press_end`` when then let go;
+#: a press soon after a short one also gives ``multi_press_ongoing`` (when pressed) and
+#: ``multi_press_end`` (when let go), both with ``multi_press_count`` 2.
+BUTTON_PRESSES: Final[tuple[ButtonPress, ...]] = (
+    "press_start",
+    "press_end",
+    "long_press_start",
+    "long_press_end",
+    "multi_press_ongoing",
+    "multi_press_end",
+)
 #: Weekdays as numbers, 0 Monday to 6 Sunday (Python's ``date.weekday()``).
 WEEKDAYS: Final[tuple[int, ...]] = (0, 1, 2, 3, 4, 5, 6)
 
@@ -261,6 +359,9 @@ ErrorCode: TypeAlias = Literal[
     "rate_limited",
     #: The request's ``Host`` is not a name of the device (DNS rebinding); HTTP 421.
     "host_not_allowed",
+    #: ``alarm.snooze`` or ``alarm.dismiss`` while no alarm runs: nothing was changed
+    #: (protocol 4; HTTP 409).
+    "no_alarm",
 ]
 
 
@@ -303,6 +404,47 @@ class SunriseStatePayload(TypedDict):
     target_kelvin: NotRequired[int | None]
 
 
+class SunsetStatePayload(TypedDict):
+    """A running sunset: from ``start_brightness`` to off. Times are ISO 8601 UTC."""
+
+    started_at: str
+    ends_at: str
+    duration: float
+    start_brightness: float
+    progress: float
+    curve: Curve
+
+
+class AlarmStatePayload(TypedDict):
+    """The alarm in progress: its sunrise runs, it is snoozed, or it woke you lately.
+
+    ``wake_at`` is when its sunrise ends (each snooze moves it later by the snooze);
+    ``ends_at`` when it can no longer be snoozed or dismissed (``wake_at`` plus the
+    ``after_wake`` setting); ``snoozed_until`` the end of the snooze in progress
+    (``None`` when not snoozed); ``snoozes`` how many times it was snoozed. ISO 8601 UTC.
+    """
+
+    alarm_id: str
+    wake_at: str
+    ends_at: str
+    snoozed_until: str | None
+    snoozes: int
+
+
+class WakeSettingsPayload(TypedDict):
+    """The device's snooze and dismiss settings (``wake_settings`` in the state).
+
+    ``snooze_length`` (seconds) and ``snooze_level`` (0-255, 0 off) are what a snooze
+    does; ``dismiss`` what dismissing does to the light; ``after_wake`` (seconds) how
+    long after its wake time an alarm can still be snoozed or dismissed.
+    """
+
+    snooze_length: float
+    snooze_level: float
+    dismiss: DismissAction
+    after_wake: float
+
+
 class TransitionStatePayload(TypedDict):
     """A running (non-sunrise) transition toward ``target_brightness``."""
 
@@ -332,6 +474,13 @@ class StatePayload(TypedDict):
     #: component 255; brightness is ``brightness``).
     color_temp_kelvin: NotRequired[int | None]
     rgb_color: NotRequired[list[int]]
+
+    #: The running sunset, or ``None`` (protocol 4).
+    sunset: NotRequired[SunsetStatePayload | None]
+    #: The alarm in progress, or ``None`` (protocol 4).
+    alarm: NotRequired[AlarmStatePayload | None]
+    #: The snooze and dismiss settings (protocol 4).
+    wake_settings: NotRequired[WakeSettingsPayload]
 
 
 class ChannelsInfo(TypedDict):
@@ -366,6 +515,8 @@ class InfoPayload(TypedDict):
     storage_error: NotRequired[str | None]
     #: The colour channels; a single-channel device leaves it out (protocol 4).
     channels: NotRequired[ChannelsInfo]
+    #: Whether the device reads a bedside button (protocol 4).
+    button: NotRequired[bool]
 
 
 class AlarmSunrisePayload(TypedDict):
@@ -444,6 +595,55 @@ class AlarmFiredPayload(TypedDict):
     sunrise: bool
 
 
+class SunsetEventPayload(TypedDict):
+    """``sunset.started``, ``sunset.finished`` and ``sunset.cancelled``."""
+
+    time: str
+    start_brightness: float
+    duration: float
+
+
+class AlarmSnoozedPayload(TypedDict):
+    """``alarm.snoozed``: the alarm's light is down until ``until``; it wakes at ``wake_at``."""
+
+    time: str
+    alarm_id: str
+    until: str
+    wake_at: str
+    snoozes: int
+
+
+class AlarmDismissedPayload(TypedDict):
+    """``alarm.dismissed``: the alarm ended; ``dismiss`` is what the light did."""
+
+    time: str
+    alarm_id: str
+    dismiss: DismissAction
+
+
+class ButtonPressPayload(TypedDict):
+    """``button.press``: the bedside button did ``press`` (one of :data:`BUTTON_PRESSES`).
+
+    ``multi_press_count`` (the presses so far in a quick sequence) comes with the
+    ``multi_press_*`` ones.
+    """
+
+    time: str
+    press: ButtonPress
+    multi_press_count: NotRequired[int]
+
+
+#: Any one-off event's payload.
+DeviceEventPayload: TypeAlias = (
+    SunriseEventPayload
+    | AlarmFiredPayload
+    | SunsetEventPayload
+    | AlarmSnoozedPayload
+    | AlarmDismissedPayload
+    | ButtonPressPayload
+)
+
+
 class HeartbeatPayload(TypedDict):
     """The periodic ``heartbeat`` event: device uptime and wall clock."""
 
@@ -481,6 +681,23 @@ class StartSunriseCommand(TypedDict):
     color_path: NotRequired[ColorPath]
     start_kelvin: NotRequired[float | None]
     target_kelvin: NotRequired[float | None]
+
+
+class StartSunsetCommand(TypedDict):
+    """``sunset.start`` after validation: ``start_brightness`` ``None`` is "from now"."""
+
+    duration: float
+    start_brightness: float | None
+    curve: Curve
+
+
+class SetWakeSettingsCommand(TypedDict, total=False):
+    """``wake_settings.set``: at least one setting to change."""
+
+    snooze_length: float
+    snooze_level: float
+    dismiss: DismissAction
+    after_wake: float
 
 
 class CreateAlarmCommand(TypedDict):
@@ -696,6 +913,55 @@ START_SUNRISE_SCHEMA: Final = vol.Schema(
     }
 )
 
+START_SUNSET_SCHEMA: Final = vol.Schema(
+    {
+        vol.Optional("duration", default=DEFAULT_SUNSET_DURATION): _Number(
+            SUNSET_DURATION_MIN, SUNSET_DURATION_MAX
+        ),
+        vol.Optional("start_brightness", default=None): vol.Any(
+            None,
+            _Number(1, BRIGHTNESS_MAX),
+            msg=f"expected null or a number between 1 and {BRIGHTNESS_MAX}",
+        ),
+        vol.Optional("curve", default="linear"): _curve,
+    }
+)
+
+
+def _dismiss_action(value: Any) -> DismissAction:
+    """Accept one of :data:`DISMISS_ACTIONS`."""
+    for action in DISMISS_ACTIONS:
+        if value == action and isinstance(value, str):
+            return action
+    raise vol.Invalid(f"must be one of {', '.join(DISMISS_ACTIONS)}")
+
+
+_WAKE_SETTINGS: Final[dict[str, Callable[[Any], Any]]] = {
+    "snooze_length": _Number(SNOOZE_LENGTH_MIN, SNOOZE_LENGTH_MAX),
+    "snooze_level": _Number(BRIGHTNESS_MIN, BRIGHTNESS_MAX),
+    "dismiss": _dismiss_action,
+    "after_wake": _Number(0, AFTER_WAKE_MAX),
+}
+#: The wake settings of a new device.
+WAKE_SETTINGS_DEFAULTS: Final[WakeSettingsPayload] = {
+    "snooze_length": DEFAULT_SNOOZE_LENGTH,
+    "snooze_level": 0.0,
+    "dismiss": "keep",
+    "after_wake": DEFAULT_AFTER_WAKE,
+}
+
+
+def _needs_a_setting(value: dict[str, Any]) -> dict[str, Any]:
+    if not value:
+        raise vol.Invalid(f"give at least one of {', '.join(_WAKE_SETTINGS)}")
+    return value
+
+
+SET_WAKE_SETTINGS_SCHEMA: Final = vol.All(
+    vol.Schema({vol.Optional(key): check for key, check in _WAKE_SETTINGS.items()}),
+    _needs_a_setting,
+)
+
 _ALARM_TIME = re.compile(r"([0-9]{1,2}):([0-9]{2})")
 
 
@@ -825,6 +1091,11 @@ COMMANDS: Final[Mapping[str, Callable[[Any], Any]]] = {
     EVENT_UPDATE_ALARM: UPDATE_ALARM_SCHEMA,
     EVENT_DELETE_ALARM: ALARM_ID_SCHEMA,
     EVENT_SKIP_ALARM: SKIP_ALARM_SCHEMA,
+    EVENT_START_SUNSET: START_SUNSET_SCHEMA,
+    EVENT_STOP_SUNSET: _empty,
+    EVENT_SNOOZE_ALARM: _empty,
+    EVENT_DISMISS_ALARM: _empty,
+    EVENT_SET_WAKE_SETTINGS: SET_WAKE_SETTINGS_SCHEMA,
 }
 
 
@@ -1003,6 +1274,34 @@ NEXT_SUNRISE_SCHEMA: Final = _device_object(
     }
 )
 
+SUNSET_STATE_SCHEMA: Final = _device_object(
+    {
+        vol.Required("started_at"): _timestamp,
+        vol.Required("ends_at"): _timestamp,
+        vol.Required("duration"): _Number(SUNSET_DURATION_MIN, SUNSET_DURATION_MAX),
+        vol.Required("start_brightness"): _BRIGHTNESS,
+        vol.Required("progress"): _Number(0, 1),
+        vol.Required("curve"): _curve,
+    }
+)
+
+#: A century of snoozes is more than any alarm gets.
+_SNOOZES_MAX: Final = 100_000
+
+ALARM_STATE_SCHEMA: Final = _device_object(
+    {
+        vol.Required("alarm_id"): _new_alarm_id,
+        vol.Required("wake_at"): _timestamp,
+        vol.Required("ends_at"): _timestamp,
+        vol.Required("snoozed_until"): _or_none(_timestamp),
+        vol.Required("snoozes"): _integer(0, _SNOOZES_MAX),
+    }
+)
+
+WAKE_SETTINGS_SCHEMA: Final = _device_object(
+    {vol.Required(key): check for key, check in _WAKE_SETTINGS.items()}
+)
+
 #: :class:`StatePayload`, in ``state`` pushes and in acks.
 STATE_SCHEMA: Final = _device_object(
     {
@@ -1017,6 +1316,12 @@ STATE_SCHEMA: Final = _device_object(
             _integer(COLOR_TEMP_KELVIN_MIN, COLOR_TEMP_KELVIN_MAX)
         ),
         vol.Optional("rgb_color"): _rgb_shown,
+        vol.Optional("sunset", default=None): _or_none(SUNSET_STATE_SCHEMA),
+        vol.Optional("alarm", default=None): _or_none(ALARM_STATE_SCHEMA),
+        # A device before protocol 4 has the defaults (and no snooze).
+        vol.Optional("wake_settings", default=lambda: dict(WAKE_SETTINGS_DEFAULTS)): (
+            WAKE_SETTINGS_SCHEMA
+        ),
     }
 )
 
@@ -1056,6 +1361,7 @@ INFO_SCHEMA: Final = vol.All(
                     ),
                 }
             ),
+            vol.Optional("button", default=False): _strict_bool,
         }
     ),
     _without_unset,
@@ -1144,6 +1450,53 @@ ALARM_FIRED_SCHEMA: Final = _device_object(
     }
 )
 
+#: :class:`SunsetEventPayload`.
+SUNSET_EVENT_SCHEMA: Final = _device_object(
+    {
+        vol.Required("time"): _timestamp,
+        vol.Required("start_brightness"): _BRIGHTNESS,
+        vol.Required("duration"): _Number(SUNSET_DURATION_MIN, SUNSET_DURATION_MAX),
+    }
+)
+
+#: :class:`AlarmSnoozedPayload`.
+ALARM_SNOOZED_SCHEMA: Final = _device_object(
+    {
+        vol.Required("time"): _timestamp,
+        vol.Required("alarm_id"): _new_alarm_id,
+        vol.Required("until"): _timestamp,
+        vol.Required("wake_at"): _timestamp,
+        vol.Required("snoozes"): _integer(1, _SNOOZES_MAX),
+    }
+)
+
+#: :class:`AlarmDismissedPayload`.
+ALARM_DISMISSED_SCHEMA: Final = _device_object(
+    {
+        vol.Required("time"): _timestamp,
+        vol.Required("alarm_id"): _new_alarm_id,
+        vol.Required("dismiss"): _dismiss_action,
+    }
+)
+
+
+def _button_press(value: Any) -> ButtonPress:
+    """Accept one of :data:`BUTTON_PRESSES`."""
+    for press in BUTTON_PRESSES:
+        if value == press and isinstance(value, str):
+            return press
+    raise vol.Invalid(f"must be one of {', '.join(BUTTON_PRESSES)}")
+
+
+#: :class:`ButtonPressPayload`.
+BUTTON_PRESS_SCHEMA: Final = _device_object(
+    {
+        vol.Required("time"): _timestamp,
+        vol.Required("press"): _button_press,
+        vol.Optional("multi_press_count"): _integer(2, 100),
+    }
+)
+
 #: Every event the device pushes and the schema of its payload.
 PUSHES: Final[Mapping[str, Callable[[Any], Any]]] = {
     EVENT_STATE: STATE_SCHEMA,
@@ -1153,6 +1506,12 @@ PUSHES: Final[Mapping[str, Callable[[Any], Any]]] = {
     EVENT_SUNRISE_FINISHED: SUNRISE_EVENT_SCHEMA,
     EVENT_SUNRISE_CANCELLED: SUNRISE_EVENT_SCHEMA,
     EVENT_ALARM_FIRED: ALARM_FIRED_SCHEMA,
+    EVENT_SUNSET_STARTED: SUNSET_EVENT_SCHEMA,
+    EVENT_SUNSET_FINISHED: SUNSET_EVENT_SCHEMA,
+    EVENT_SUNSET_CANCELLED: SUNSET_EVENT_SCHEMA,
+    EVENT_ALARM_SNOOZED: ALARM_SNOOZED_SCHEMA,
+    EVENT_ALARM_DISMISSED: ALARM_DISMISSED_SCHEMA,
+    EVENT_BUTTON_PRESS: BUTTON_PRESS_SCHEMA,
 }
 
 #: What a successful ack carries (besides ``ok``), per command.
@@ -1169,6 +1528,11 @@ ACK_FIELDS: Final[Mapping[str, tuple[str, ...]]] = {
     EVENT_UPDATE_ALARM: ("alarm", "alarms", "state"),
     EVENT_DELETE_ALARM: ("alarms", "state"),
     EVENT_SKIP_ALARM: ("alarm", "alarms", "state"),
+    EVENT_START_SUNSET: ("state",),
+    EVENT_STOP_SUNSET: ("state",),
+    EVENT_SNOOZE_ALARM: ("state",),
+    EVENT_DISMISS_ALARM: ("state",),
+    EVENT_SET_WAKE_SETTINGS: ("state",),
 }
 
 _ACK_FIELD_SCHEMAS: Final[Mapping[str, Callable[[Any], Any]]] = {

@@ -1,6 +1,7 @@
-"""Actions on Daybreak lights: start/stop a sunrise, set/delete an alarm (entity services).
+"""Actions on Daybreak lights (entity services).
 
-Starting and stopping a sunrise are methods of the light; the alarm actions are here.
+Start/stop a sunrise, start a sunset and snooze/dismiss the alarm in progress are methods
+of the light; the alarm actions (set/delete an alarm) are here.
 """
 
 from __future__ import annotations
@@ -43,8 +44,11 @@ from .const import (
     ATTR_WEEKDAYS,
     DOMAIN,
     SERVICE_DELETE_ALARM,
+    SERVICE_DISMISS,
     SERVICE_SET_ALARM,
+    SERVICE_SNOOZE,
     SERVICE_START_SUNRISE,
+    SERVICE_START_SUNSET,
     SERVICE_STOP_SUNRISE,
     WEEKDAY_NAMES,
 )
@@ -64,6 +68,8 @@ from .protocol import (
     CURVES,
     SUNRISE_DURATION_MAX,
     SUNRISE_DURATION_MIN,
+    SUNSET_DURATION_MAX,
+    SUNSET_DURATION_MIN,
 )
 
 
@@ -137,6 +143,12 @@ START_SUNRISE_SCHEMA: VolDictType = {
     ),
     vol.Optional(ATTR_CURVE): vol.In(CURVES),
     **_COLOUR_FIELDS,
+}
+
+START_SUNSET_SCHEMA: VolDictType = {
+    vol.Optional(ATTR_DURATION): _duration(SUNSET_DURATION_MIN, SUNSET_DURATION_MAX),
+    vol.Optional(ATTR_START_BRIGHTNESS): _in_range(ATTR_START_BRIGHTNESS, 1, BRIGHTNESS_MAX),
+    vol.Optional(ATTR_CURVE): vol.In(CURVES),
 }
 
 _ALARM_ID = vol.All(cv.string, vol.Match(rf"^{ALARM_ID_PATTERN}$"))
@@ -278,6 +290,23 @@ def async_setup_services(hass: HomeAssistant) -> None:
         schema=None,
         func="async_stop_sunrise",
     )
+    service.async_register_platform_entity_service(
+        hass,
+        DOMAIN,
+        SERVICE_START_SUNSET,
+        entity_domain=LIGHT_DOMAIN,
+        schema=START_SUNSET_SCHEMA,
+        func="async_start_sunset",
+    )
+    for name in (SERVICE_SNOOZE, SERVICE_DISMISS):
+        service.async_register_platform_entity_service(
+            hass,
+            DOMAIN,
+            name,
+            entity_domain=LIGHT_DOMAIN,
+            schema=None,
+            func=f"async_{name}",
+        )
     service.async_register_platform_entity_service(
         hass,
         DOMAIN,

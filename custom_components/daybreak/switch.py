@@ -1,4 +1,4 @@
-"""Switches: the Sunrise (runs while a sunrise runs) and one per alarm (enabled)."""
+"""Switches: the Sunrise and the Sunset (on while one runs) and one per alarm (enabled)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,9 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the Sunrise switch, and an enabled switch for each alarm as alarms appear."""
-    async_add_entities([DaybreakSunriseSwitch(entry.runtime_data)])
+    async_add_entities(
+        [DaybreakSunriseSwitch(entry.runtime_data), DaybreakSunsetSwitch(entry.runtime_data)]
+    )
     async_add_alarm_entities(
         entry,
         lambda coordinator, alarm_id: async_add_entities(
@@ -61,6 +63,31 @@ class DaybreakSunriseSwitch(DaybreakEntity, SwitchEntity):
     async def async_turn_off(self, /, **kwargs: Any) -> None:
         """Stop the sunrise; the light keeps the level it reached."""
         await self.coordinator.client.stop_sunrise()
+
+
+class DaybreakSunsetSwitch(DaybreakEntity, SwitchEntity):
+    """On while a sunset runs. On starts one (the device's defaults); off stops it."""
+
+    _attr_translation_key = "sunset"
+
+    def __init__(self, coordinator: DaybreakCoordinator) -> None:
+        """Create the Sunset switch of the coordinator's device."""
+        super().__init__(coordinator, "sunset")
+
+    @property
+    def is_on(self) -> bool:
+        """Whether a sunset runs on the device."""
+        return self.coordinator.data.state.sunset is not None
+
+    @daybreak_exception_handler
+    async def async_turn_on(self, /, **kwargs: Any) -> None:
+        """Start a sunset from the light's level (30 minutes, the sunrise curve)."""
+        await self.coordinator.client.start_sunset(curve=self.coordinator.sunrise_curve)
+
+    @daybreak_exception_handler
+    async def async_turn_off(self, /, **kwargs: Any) -> None:
+        """Stop the sunset; the light keeps the level it reached."""
+        await self.coordinator.client.stop_sunset()
 
 
 class DaybreakAlarmSwitch(DaybreakAlarmEntity, SwitchEntity):

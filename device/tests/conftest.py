@@ -64,7 +64,9 @@ async def start_device(
             output = build_output(conf, pin_factory=pin_factory)  # one mock pin per channel
         elif output is None:
             output = GpiozeroOutput(conf.pin, conf.pwm_frequency(), pin_factory=pin_factory)
-        server = DaybreakServer(conf, conf.token or TOKEN, output=output, clock=clock)
+        server = DaybreakServer(
+            conf, conf.token or TOKEN, output=output, clock=clock, pin_factory=pin_factory
+        )
         await server.start()
         running.append(server)
         return Device(server, output)

@@ -14,10 +14,16 @@ from gpiozero.pins.mock import MockPWMPin
 
 from daybreak_device.dimming import Dimmer
 from daybreak_device.output import GpiozeroOutput, MultiOutput, Output
-from daybreak_device.protocol import DEVICE_EVENTS, PROTOCOL_VERSION
+from daybreak_device.protocol import DEVICE_EVENTS, PROTOCOL_VERSION, WAKE_SETTINGS_DEFAULTS
 from daybreak_device.server import DaybreakServer
 
 TOKEN = "test-token-0123456789"  # noqa: S105 - a test token
+#: What a ``state`` of protocol 4 adds, on a device with no sunset or alarm running.
+NEW_IN_4: dict[str, Any] = {
+    "sunset": None,
+    "alarm": None,
+    "wake_settings": dict(WAKE_SETTINGS_DEFAULTS),
+}
 #: ``GET /api/health`` of a device that saves its state.
 HEALTHY = {
     "status": "ok",
@@ -174,6 +180,7 @@ def steady(level: float, *, on: bool = True) -> dict[str, Any]:
         "transition": None,
         "next_sunrise": None,
         "storage_error": None,
+        **NEW_IN_4,
     }
 
 

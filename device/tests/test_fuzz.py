@@ -47,6 +47,9 @@ STATE_KEYS = {
     "sunrise",
     "transition",
     "next_sunrise",
+    "sunset",
+    "alarm",
+    "wake_settings",
     "storage_error",
 }
 SUNRISE_KEYS = {
@@ -71,6 +74,7 @@ INFO_KEYS = {
     "storage_error",
     "uptime",
     "started_at",
+    "button",
 }
 ERROR_CODES = {
     "invalid_payload",

@@ -21,7 +21,7 @@ from daybreak_device.light import LightController, Ramp
 from daybreak_device.output import OutputError
 from daybreak_device.protocol import StartSunriseCommand, SunriseEventPayload
 from daybreak_device.statefile import StateFile
-from helpers import Client, Device
+from helpers import NEW_IN_4, Client, Device
 
 CIE = Dimmer()
 #: How far (in 0-255 brightness) a recorded duty may be from the level its timestamp
@@ -219,6 +219,7 @@ async def test_transition_follows_the_cie_curve(connect, device: Device) -> None
         "transition": None,
         "next_sunrise": None,
         "storage_error": None,
+        **NEW_IN_4,
     }
 
     changes = pin_changes(pin, origin)

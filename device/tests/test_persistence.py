@@ -27,7 +27,7 @@ import pytest
 from daybreak_device.config import Settings
 from daybreak_device.dimming import Dimmer
 from daybreak_device.store import atomic_write_json
-from helpers import TOKEN, Device, make_fake_sysfs
+from helpers import NEW_IN_4, TOKEN, Device, make_fake_sysfs
 
 CIE = Dimmer()
 OFF = {
@@ -38,6 +38,7 @@ OFF = {
     "transition": None,
     "next_sunrise": None,
     "storage_error": None,
+    **NEW_IN_4,
 }
 EXE = Path(sys.executable).parent / "daybreak-device"
 PERIOD_NS = 500_000  # 2 kHz, the sysfs default
@@ -77,6 +78,8 @@ async def test_state_file_is_written_after_each_command(device: Device, settings
         "level": 100.0,
         "on_brightness": 100.0,
         "ramp": None,
+        "session": None,
+        "wake_settings": NEW_IN_4["wake_settings"],
         "alarms": [],
     }
 

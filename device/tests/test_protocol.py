@@ -76,6 +76,20 @@ def test_constants() -> None:
         "alarm.update",
         "alarm.delete",
         "alarm.skip_next",
+        "sunset.start",
+        "sunset.stop",
+        "alarm.snooze",
+        "alarm.dismiss",
+        "wake_settings.set",
+    }
+    assert protocol.SUNSET_DURATION_MIN == 60.0
+    assert protocol.SUNSET_DURATION_MAX == 3 * 3600.0
+    assert (protocol.SNOOZE_LENGTH_MIN, protocol.SNOOZE_LENGTH_MAX) == (60.0, 1800.0)
+    assert protocol.WAKE_SETTINGS_DEFAULTS == {
+        "snooze_length": 540.0,
+        "snooze_level": 0.0,
+        "dismiss": "keep",
+        "after_wake": 1800.0,
     }
     assert CURVES == ("linear", "ease_in", "ease_out", "ease_in_out")
     assert protocol.SUNRISE_DURATION_MIN == 1.0

@@ -15,8 +15,9 @@ import pytest
 from daybreak_device import __version__
 from daybreak_device.alarms import local_timezone, zone_name
 from daybreak_device.dimming import Dimmer
+from daybreak_device.protocol import PROTOCOL_VERSION
 from daybreak_device.server import MODEL
-from helpers import TOKEN, Client, Device, invalid, steady
+from helpers import NEW_IN_4, TOKEN, Client, Device, invalid, steady
 
 OFF = {
     "on": False,
@@ -26,6 +27,7 @@ OFF = {
     "transition": None,
     "next_sunrise": None,
     "storage_error": None,
+    **NEW_IN_4,
 }
 DIMMER = Dimmer()
 ENDPOINTS = [
@@ -88,7 +90,7 @@ async def test_health_needs_no_token(anonymous: httpx.AsyncClient, headers) -> N
         200,
         {
             "status": "ok",
-            "protocol_version": 4,
+            "protocol_version": PROTOCOL_VERSION,
             "storage": {"ok": True, "error": None, "since": None},
         },
     )
@@ -168,10 +170,11 @@ async def test_get_info(http: httpx.AsyncClient, device: Device, connect) -> Non
         "name": "Daybreak",
         "model": MODEL,
         "sw_version": __version__,
-        "protocol_version": 4,
+        "protocol_version": PROTOCOL_VERSION,
         "output": device.output.description,
         "timezone": zone_name(local_timezone()),
         "storage_error": None,
+        "button": False,
     }
     assert response.status_code == 200
     answered = response.json()
@@ -588,7 +591,7 @@ async def test_server_keeps_serving_after_errors(lit: httpx.AsyncClient, connect
         200,
         {
             "status": "ok",
-            "protocol_version": 4,
+            "protocol_version": PROTOCOL_VERSION,
             "storage": {"ok": True, "error": None, "since": None},
         },
     )

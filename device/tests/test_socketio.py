@@ -15,8 +15,9 @@ import socketio
 from daybreak_device import __version__
 from daybreak_device.alarms import local_timezone, zone_name
 from daybreak_device.dimming import Dimmer
+from daybreak_device.protocol import PROTOCOL_VERSION
 from daybreak_device.server import MAX_FRAME_BYTES, MODEL
-from helpers import TOKEN, Client, Device, invalid, steady
+from helpers import NEW_IN_4, TOKEN, Client, Device, invalid, steady
 
 OFF = {
     "on": False,
@@ -26,6 +27,7 @@ OFF = {
     "transition": None,
     "next_sunrise": None,
     "storage_error": None,
+    **NEW_IN_4,
 }
 DIMMER = Dimmer()  # the default settings' dimming curve (CIE L*)
 COMMAND_EVENTS = ["light.set", "sunrise.start", "sunrise.stop", "state.get", "info.get"]
@@ -87,6 +89,7 @@ async def test_client_gets_full_state_on_connect(connect) -> None:
         "transition": None,
         "next_sunrise": None,
         "storage_error": None,
+        **NEW_IN_4,
     }
 
 
@@ -414,10 +417,11 @@ async def test_info_get(connect, device: Device, args: tuple[Any, ...]) -> None:
             "name": "Daybreak",
             "model": MODEL,
             "sw_version": __version__,
-            "protocol_version": 4,
+            "protocol_version": PROTOCOL_VERSION,
             "output": device.output.description,
             "timezone": zone_name(local_timezone()),
             "storage_error": None,
+            "button": False,
         },
     }
     assert 0 < uptime < 30

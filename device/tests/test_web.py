@@ -551,6 +551,116 @@ async def test_sunrise_start_progress_and_stop(page: Page, connect: Callable[...
     await in_thread(page.wait_text, "sunrise-summary", r"\(\d+ min left\)")
 
 
+async def test_sunset_start_progress_and_stop(page: Page, connect: Callable[..., Any]) -> None:
+    device = page.device
+    await device.server.controller.set_light({"brightness": 150.0})
+    await logged_in(page)
+
+    def start_sunset() -> None:
+        duration = page.find("sunset-duration")
+        duration.clear()
+        duration.send_keys("2")
+        page.find("sunset-start").click()
+
+    await in_thread(start_sunset)
+    await in_thread(page.wait_shown, "sunset-running")
+    sunset = state(device)["sunset"]
+    assert sunset is not None
+    assert (sunset["duration"], sunset["start_brightness"]) == (120.0, 150.0)
+    assert not await in_thread(page.shown, "sunset-form")
+    summary = await in_thread(page.wait_text, "sunset-summary", r"from 59%\.$")
+    assert re.search(r"^Off at .+ \(2 min left\)", summary), summary
+    await in_thread(lambda: page.find("sunset-stop").click())
+    await in_thread(page.wait_shown, "sunset-form")
+    assert state(device)["sunset"] is None
+    assert state(device)["on"] is True  # it holds the level reached
+    # One started elsewhere (the bedside button, Home Assistant) shows up too.
+    other: Client = await connect()
+    await other.call("sunset.start", {"duration": 600})
+    await in_thread(page.wait_shown, "sunset-running")
+    await in_thread(page.wait_text, "sunset-summary", r"\(10 min left\)")
+
+
+async def test_snooze_countdown_and_dismiss(page: Page, connect: Callable[..., Any]) -> None:
+    device = page.device
+    await logged_in(page)
+    assert not await in_thread(page.shown, "wake")  # no alarm: no snooze or dismiss
+    await device.server.controller.start_sunrise(
+        {"duration": 600.0, "target_brightness": 200.0, "start_brightness": 40.0,
+         "curve": "linear"},
+        alarm_id="wake",
+    )  # fmt: skip
+    await in_thread(page.wait_shown, "wake")
+    await in_thread(page.wait_text, "wake-summary", r"^Your alarm is waking you: full light at ")
+    await in_thread(page.screenshot, "phone-alarm-waking")
+    await in_thread(lambda: page.find("snooze").click())
+    await eventually(lambda: (state(device)["alarm"] or {}).get("snoozes") == 1)
+    assert state(device)["level"] == 0.0
+    # The countdown runs down by itself, once a second (9 minutes by default).
+    first = await in_thread(
+        page.wait_text, "wake-summary", r"^Snoozed: the sunrise goes on in 8:5\d"
+    )
+    await in_thread(page.wait, lambda _: page.text("wake-summary") != first, "countdown moved")
+    later = await in_thread(page.text, "wake-summary")
+    assert re.match(r"^Snoozed: the sunrise goes on in 8:[45]\d \(at .+\); full light at ", later)
+    assert later < first  # 8:58 after 8:59
+    await in_thread(page.screenshot, "phone-alarm-snoozed")
+    await in_thread(lambda: page.find("dismiss").click())
+    await in_thread(page.wait_shown, "wake", False)
+    assert state(device)["alarm"] is None
+    # A press that comes too late (the alarm ended elsewhere) says why.
+    await in_thread(page.js, "$('snooze').click()")
+    await in_thread(page.wait_text, "error", r"^No alarm is in progress any more")
+
+
+async def test_wake_settings_form(page: Page, connect: Callable[..., Any]) -> None:
+    device = page.device
+    await logged_in(page)
+
+    def values() -> tuple[str, str, str, str]:
+        return tuple(  # type: ignore[return-value]
+            str(page.find(element_id).get_attribute("value"))
+            for element_id in ("snooze-length", "snooze-level", "dismiss-action", "after-wake")
+        )
+
+    assert await in_thread(values) == ("9", "0", "keep", "30")
+
+    def fill() -> None:
+        for element_id, value in (("snooze-length", "15"), ("snooze-level", "10"),
+                                  ("after-wake", "60")):  # fmt: skip
+            field = page.find(element_id)
+            field.clear()
+            field.send_keys(value)
+        Select(page.find("dismiss-action")).select_by_visible_text("Turn the light off")
+        page.find("wake-settings-save").click()
+
+    await in_thread(fill)
+    await eventually(lambda: state(device)["wake_settings"]["dismiss"] == "off")
+    assert state(device)["wake_settings"] == {
+        "snooze_length": 900.0,
+        "snooze_level": float(to_wire(10)),
+        "dismiss": "off",
+        "after_wake": 3600.0,
+    }
+    await in_thread(page.wait_text, "wake-settings-status", "saved")
+
+    # Out of range: the form says so and sends nothing.
+    def too_long() -> None:
+        field = page.find("snooze-length")
+        field.clear()
+        field.send_keys("45")
+        page.find("wake-settings-save").click()
+
+    await in_thread(too_long)
+    assert await in_thread(page.js, "return $('snooze-length').validity.rangeOverflow") is True
+    assert state(device)["wake_settings"]["snooze_length"] == 900.0
+    # Changed elsewhere: the form follows (once it is not being edited).
+    await in_thread(page.js, "document.activeElement.blur()")
+    other: Client = await connect()
+    await other.call("wake_settings.set", {"snooze_length": 300, "dismiss": "keep"})
+    await in_thread(page.wait, lambda _: values() == ("5", "10", "keep", "60"), "form follows")
+
+
 async def test_wrong_token_is_shown_and_asked_again(page: Page) -> None:
     await in_thread(page.login, "not-the-token")
     await in_thread(page.wait_text, "error", r"^Wrong token")
@@ -1118,6 +1228,13 @@ async def test_keyboard_and_labels(page: Page) -> None:
             )
         },
         "alarm-save": "Add alarm",
+        "sunset-duration": "Duration (minutes)",
+        "sunset-start": "Start sunset",
+        "snooze-length": "Snooze length (minutes)",
+        "snooze-level": "Light while snoozed (%)",
+        "dismiss-action": "On dismiss",
+        "after-wake": "After the wake time (minutes)",
+        "wake-settings-save": "Save",
         "forget": "Forget token",
     }
     await in_thread(lambda: ActionChains(page.driver).send_keys(Keys.SPACE).perform())

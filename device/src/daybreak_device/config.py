@@ -75,6 +75,7 @@ class Settings:
     zeroconf: bool = True
     allowed_host: tuple[str, ...] = ()
     max_connections: int = 256
+    button_pin: str | None = None
 
     def pwm_frequency(self) -> float:
         """The PWM frequency: as set, else 1 kHz for gpiozero and 2 kHz for sysfs."""
@@ -294,6 +295,13 @@ OPTIONS: tuple[Option, ...] = (
         "most TCP connections open at once; newer ones are refused (default 256, and "
         "always 64 below the limit on open files)",
         "N",
+    ),
+    Option(
+        "button_pin",
+        _text,
+        "gpiozero pin of the bedside push button, wired to ground (internal pull-up), "
+        "e.g. GPIO17; default: no button",
+        "PIN",
     ),
 )
 _BY_NAME = {option.name: option for option in OPTIONS}

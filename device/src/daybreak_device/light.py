@@ -10,9 +10,20 @@ against absolute deadlines on the event loop's monotonic clock: tick *n* is due 
 sleeps never accumulate drift. State is saved atomically on each user command and
 when a ramp ends, never per tick.
 
-Besides state changes, the controller reports what happens to sunrises as one-off
-events (``sunrise.started``, ``sunrise.finished``, ``sunrise.cancelled``) to the
-listeners registered with :meth:`LightController.add_event_listener`.
+A sunset is the same kind of ramp, from the current level (or a given one) to off.
+
+An alarm's sunrise opens an :class:`AlarmSession`: until it is dismissed, replaced by
+a command, or ``after_wake`` seconds past its wake time, it can be snoozed (the
+sunrise pauses, the light goes to the snooze level, and the sunrise continues from
+where it was when the snooze ends: it ends later by the snooze) and dismissed (see
+:class:`~daybreak_device.wake_settings.WakeSettings`). A snooze is saved, so it ends
+on time across a restart.
+
+Besides state changes, the controller reports what happens to sunrises, sunsets and
+alarms as one-off events (``sunrise.started``, ``sunrise.finished``,
+``sunrise.cancelled``, the same for ``sunset.*``, ``alarm.snoozed`` and
+``alarm.dismissed``) to the listeners registered with
+:meth:`LightController.add_event_listener`.
 """
 
 from __future__ import annotations
@@ -43,29 +54,60 @@ from .protocol import (
     BRIGHTNESS_MAX,
     COLOR_PATHS,
     CURVES,
+    EVENT_ALARM_DISMISSED,
+    EVENT_ALARM_SNOOZED,
     EVENT_SUNRISE_CANCELLED,
     EVENT_SUNRISE_FINISHED,
     EVENT_SUNRISE_STARTED,
+    EVENT_SUNSET_CANCELLED,
+    EVENT_SUNSET_FINISHED,
+    EVENT_SUNSET_STARTED,
+    AlarmStatePayload,
     ChannelsInfo,
     ColorPath,
     Curve,
+    DeviceEventPayload,
     ProtocolError,
     SetLightCommand,
+    SetWakeSettingsCommand,
     StartSunriseCommand,
+    StartSunsetCommand,
     StatePayload,
-    SunriseEventPayload,
     SunriseStatePayload,
+    SunsetStatePayload,
     TransitionStatePayload,
     apply_curve,
 )
 from .statefile import STATE_FILE_VERSION, StateFile, StorageError
+from .wake_settings import WakeSettings
 
 _LOGGER = logging.getLogger(__name__)
 
-RampKind: TypeAlias = Literal["transition", "sunrise"]
-#: Listens to sunrise events: called with the event's name and its payload.
-SunriseEventListener: TypeAlias = Callable[[str, SunriseEventPayload], None]
-__all__ = ["LIGHT_KEYS", "STATE_FILE_VERSION", "LightController", "Ramp", "iso_utc"]
+RampKind: TypeAlias = Literal["transition", "sunrise", "sunset"]
+RAMP_KINDS: Final[tuple[RampKind, ...]] = ("transition", "sunrise", "sunset")
+#: Listens to one-off events: called with the event's name and its payload.
+EventListener: TypeAlias = Callable[[str, DeviceEventPayload], None]
+#: The event names of what happens to a ramp of each kind that is reported.
+_RAMP_EVENTS: Final[dict[RampKind, dict[str, str]]] = {
+    "sunrise": {
+        "started": EVENT_SUNRISE_STARTED,
+        "finished": EVENT_SUNRISE_FINISHED,
+        "cancelled": EVENT_SUNRISE_CANCELLED,
+    },
+    "sunset": {
+        "started": EVENT_SUNSET_STARTED,
+        "finished": EVENT_SUNSET_FINISHED,
+        "cancelled": EVENT_SUNSET_CANCELLED,
+    },
+}
+__all__ = [
+    "LIGHT_KEYS",
+    "STATE_FILE_VERSION",
+    "AlarmSession",
+    "LightController",
+    "Ramp",
+    "iso_utc",
+]
 
 
 def _kelvin(colour: Colour | None) -> int | None:
@@ -145,7 +187,7 @@ class Ramp:
         if not isinstance(data, dict):
             raise ValueError("ramp is not an object")
         kind, curve = data.get("kind"), data.get("curve")
-        if kind not in ("transition", "sunrise") or curve not in CURVES:
+        if kind not in RAMP_KINDS or curve not in CURVES:
             raise ValueError("ramp kind or curve unknown")
         numbers = [data.get(key) for key in ("start", "target", "duration", "started_at")]
         try:
@@ -178,11 +220,71 @@ class Ramp:
         )
 
 
+def _finite(value: Any) -> bool:
+    """Whether ``value`` is a real, finite JSON number (not a bool)."""
+    try:
+        return (
+            isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        )
+    except OverflowError:  # a JSON integer too large for a float
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmSession:
+    """The alarm in progress (see the module docstring). Times are wall-clock (epoch).
+
+    ``wake_at`` is when its sunrise ends (moved on by each snooze). While snoozed,
+    ``snoozed_until`` is when the snooze ends and ``resume`` the sunrise that then
+    continues (anchored so that it is at the paused level at ``snoozed_until``; a
+    snooze after the wake time resumes a ramp of no duration, at the level it had).
+    """
+
+    alarm_id: str
+    wake_at: float
+    snoozed_until: float | None = None
+    resume: Ramp | None = None
+    snoozes: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the session as a JSON-ready dict (for the state file)."""
+        return {
+            "alarm_id": self.alarm_id,
+            "wake_at": self.wake_at,
+            "snoozed_until": self.snoozed_until,
+            "resume": None if self.resume is None else self.resume.to_json(),
+            "snoozes": self.snoozes,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> AlarmSession:
+        """Rebuild a session saved by :meth:`to_json`; raise ``ValueError`` if malformed."""
+        if not isinstance(data, dict):
+            raise ValueError("alarm session is not an object")
+        alarm_id, wake_at, until = (
+            data.get("alarm_id"),
+            data.get("wake_at"),
+            data.get("snoozed_until"),
+        )
+        snoozes = data.get("snoozes")
+        if not isinstance(alarm_id, str) or not 1 <= len(alarm_id) <= ALARM_ID_MAX_LENGTH:
+            raise ValueError("alarm session id is not a valid id")
+        if not _finite(wake_at) or (until is not None and not _finite(until)):
+            raise ValueError("alarm session times missing or not finite")
+        if isinstance(snoozes, bool) or not isinstance(snoozes, int) or snoozes < 0:
+            raise ValueError("alarm session snoozes is not a count")
+        resume = None if data.get("resume") is None else Ramp.from_json(data["resume"])
+        if (until is None) != (resume is None):
+            raise ValueError("a snoozed alarm session needs both its end and its sunrise")
+        wake, snoozed_until = float(wake_at), None if until is None else float(until)  # type: ignore[arg-type]
+        return cls(alarm_id, wake, snoozed_until, resume, snoozes)
+
+
 #: A wall clock that moved against the monotonic one by more than this (seconds)
 #: during a ramp was stepped: the ramp's reported and saved times are re-anchored.
 CLOCK_STEP_TOLERANCE: Final = 1.0
 #: The light's own keys in the state file.
-LIGHT_KEYS: Final = frozenset({"on", "level", "on_brightness", "ramp", "colour"})
+LIGHT_KEYS: Final = frozenset({"on", "level", "on_brightness", "ramp", "colour", "session"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +296,7 @@ class _Saved:
     on_brightness: float = float(BRIGHTNESS_MAX)
     ramp: Ramp | None = None
     colour: Colour | None = None
+    session: AlarmSession | None = None
 
 
 def _parse_saved(data: dict[str, Any], path: Path) -> _Saved:
@@ -214,7 +317,13 @@ def _parse_saved(data: dict[str, Any], path: Path) -> _Saved:
     except (KeyError, ValueError) as err:
         _LOGGER.warning("State file %s is invalid (%s); using defaults", path, err)
         return _Saved()
-    return _Saved(on, float(level), max(1.0, float(on_brightness)), ramp, colour)
+    session = None
+    if data.get("session") is not None:  # missing in files from before protocol 4
+        try:
+            session = AlarmSession.from_json(data["session"])
+        except ValueError as err:
+            _LOGGER.warning("State file %s: the alarm in progress is invalid (%s)", path, err)
+    return _Saved(on, float(level), max(1.0, float(on_brightness)), ramp, colour, session)
 
 
 class LightController:
@@ -286,12 +395,17 @@ class LightController:
         self._elapsed = 0.0
         self._ramp_task: asyncio.Task[None] | None = None
         self._listeners: list[Callable[[], None]] = []
-        self._event_listeners: list[SunriseEventListener] = []
+        self._event_listeners: list[EventListener] = []
+        #: The alarm in progress, and the task that ends its snooze or its time.
+        self._session: AlarmSession | None = None
+        self._session_task: asyncio.Task[None] | None = None
         self._output_errors = 0
         self._saved = _Saved()
         # Commands run one at a time, so each ack reports the state it produced.
         self._command_lock = asyncio.Lock()
         store.add_section(LIGHT_KEYS, load=self._load, dump=self._dump)
+        #: What a snooze and a dismiss do (saved in the same file).
+        self.wake_settings = WakeSettings(store)
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -307,6 +421,7 @@ class LightController:
         self._level = saved.level
         if saved.colour is not None:
             self._colour = self._clamp(saved.colour)
+        self._session = saved.session
         ramp = saved.ramp
         if ramp is not None:
             elapsed = self._wall() - ramp.started_at
@@ -318,21 +433,29 @@ class LightController:
                     ramp.duration - elapsed,
                 )
                 self._begin_ramp(ramp)
+                self._plan_session()
                 return
-            # It ended while we were down: land where it was going.
+            # It ended while we were down: land where it was going (a sunset: off).
             self._level = ramp.target
             if ramp.colour_target is not None:
                 self._colour = self._clamp(ramp.colour_target)
+            if ramp.target <= 0:
+                self._on = False
             self._store.request_save()
         self._show(self._level)
+        self._plan_session()
 
     async def stop(self) -> None:
         """Stop the engine and save the state, keeping any running ramp for resumption.
 
         Never raises for the disk's sake, and gives up on a write after a second.
         """
-        # Saved with the ramp it was running (re-anchored to now), which start() resumes.
+        # Saved with the ramp it was running (re-anchored to now), which start() resumes,
+        # and the alarm in progress (its snooze ends on time after the restart).
         self._ramp = await self._cancel_ramp_task(report=False)
+        if self._session_task is not None:
+            self._session_task.cancel()
+            self._session_task = None
         if not self._store.is_open:
             return
         try:
@@ -353,13 +476,15 @@ class LightController:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
 
-    def add_event_listener(self, listener: SunriseEventListener) -> Callable[[], None]:
-        """Call ``listener(event, payload)`` for each sunrise event; returns a remover.
+    def add_event_listener(self, listener: EventListener) -> Callable[[], None]:
+        """Call ``listener(event, payload)`` for each one-off event; returns a remover.
 
         ``sunrise.started`` when a sunrise begins (not when a saved one is resumed at
-        :meth:`start`), ``sunrise.finished`` when one reaches its end, and
-        ``sunrise.cancelled`` when one is stopped or replaced by a command (before the
-        replacing sunrise's ``sunrise.started``). Called synchronously, in order.
+        :meth:`start`, nor when one continues after a snooze), ``sunrise.finished``
+        when one reaches its end, and ``sunrise.cancelled`` when one is stopped or
+        replaced by a command (before the replacing sunrise's ``sunrise.started``);
+        ``sunset.*`` likewise; ``alarm.snoozed`` and ``alarm.dismissed``. Called
+        synchronously, in order.
         """
         self._event_listeners.append(listener)
         return lambda: self._event_listeners.remove(listener)
@@ -384,6 +509,11 @@ class LightController:
     def current_colour(self) -> Colour:
         """The colour shown now (colour channels; a single channel keeps a default)."""
         return self._colour
+
+    @property
+    def alarm_in_progress(self) -> bool:
+        """Whether an alarm can be snoozed or dismissed now."""
+        return self._session is not None
 
     def current_level(self) -> float:
         """The brightness (0-255) the LED shows now: the level last written to it."""
@@ -415,10 +545,20 @@ class LightController:
         level = self._level
         ramp = self._ramp
         sunrise: SunriseStatePayload | None = None
+        sunset: SunsetStatePayload | None = None
         transition: TransitionStatePayload | None = None
         if ramp is not None:
             started_at = self._started_at()
-            if ramp.kind == "sunrise":
+            if ramp.kind == "sunset":
+                sunset = {
+                    "started_at": iso_utc(started_at),
+                    "ends_at": iso_utc(started_at + ramp.duration),
+                    "duration": ramp.duration,
+                    "start_brightness": ramp.start,
+                    "progress": round(ramp.progress(self._elapsed), 4),
+                    "curve": ramp.curve,
+                }
+            elif ramp.kind == "sunrise":
                 sunrise = {
                     "active": True,
                     "started_at": iso_utc(started_at),
@@ -445,11 +585,27 @@ class LightController:
             "level": round(level, 3),
             "sunrise": sunrise,
             "transition": transition,
+            "sunset": sunset,
+            "alarm": self._session_payload(),
+            "wake_settings": self.wake_settings.payload(),
         }
         if self._mixer is not None:
             state["color_temp_kelvin"] = _kelvin(self._colour)
             state["rgb_color"] = list(self._colour.rgb)
         return state
+
+    def _session_payload(self) -> AlarmStatePayload | None:
+        session = self._session
+        if session is None:
+            return None
+        until = session.snoozed_until
+        return {
+            "alarm_id": session.alarm_id,
+            "wake_at": iso_utc(session.wake_at),
+            "ends_at": iso_utc(session.wake_at + self.wake_settings.after_wake),
+            "snoozed_until": None if until is None else iso_utc(until),
+            "snoozes": session.snoozes,
+        }
 
     # -- commands ---------------------------------------------------------------
 
@@ -468,6 +624,7 @@ class LightController:
     async def _set_light(self, command: SetLightCommand) -> None:
         colour = self._requested_colour(command)
         current, current_colour = self._level, self._colour
+        self._end_session()
         await self._cancel_ramp_task()
         brightness = command.get("brightness")
         turn_on = command.get("on", brightness is None or brightness > 0)
@@ -550,6 +707,7 @@ class LightController:
         self, command: StartSunriseCommand, started_at: float | None, alarm_id: str | None
     ) -> None:
         current = self._level if self._on else 0.0
+        self._end_session()
         await self._cancel_ramp_task()
         start = command["start_brightness"]
         start = current if start is None else start
@@ -572,7 +730,9 @@ class LightController:
         self._on = True
         self._on_brightness = ramp.target
         self._begin_ramp(ramp)
-        self._sunrise_event(EVENT_SUNRISE_STARTED, ramp)
+        self._ramp_event("started", ramp)
+        if alarm_id is not None:
+            self._session = AlarmSession(alarm_id, ramp.ends_at)
 
     def _sunrise_colours(
         self, path: ColorPath, start_kelvin: float | None, target_kelvin: float | None
@@ -610,9 +770,42 @@ class LightController:
         return colour
 
     async def stop_sunrise(self) -> StatePayload:
-        """Stop a running sunrise and hold the level the LED shows (no-op otherwise)."""
+        """Stop a running sunrise and hold the level the LED shows (no-op otherwise).
+
+        Stopping an alarm's sunrise (or its snooze) ends the alarm, as any command does.
+        """
+        return await self._stop_ramp("sunrise")
+
+    async def stop_sunset(self) -> StatePayload:
+        """Stop a running sunset and hold the level the LED shows (no-op otherwise)."""
+        return await self._stop_ramp("sunset")
+
+    async def start_sunset(self, command: StartSunsetCommand) -> StatePayload:
+        """Start a sunset: a fade from ``start_brightness`` to off; cancels any ramp.
+
+        Without ``start_brightness`` it starts at the level the light is at, or (the
+        light off) at its last on-brightness. The on-brightness is kept, so the light
+        comes back at it when next turned on. Ends the alarm in progress, if any.
+        """
         async with self._command_lock:
-            if self._ramp is None or self._ramp.kind != "sunrise":
+            start = command["start_brightness"]
+            if start is None:
+                start = self._level if self._on and self._level > 0 else self._on_brightness
+            self._end_session()
+            await self._cancel_ramp_task()
+            ramp = Ramp("sunset", start, 0.0, command["duration"], command["curve"], self._wall())
+            self._on = True
+            self._begin_ramp(ramp)
+            self._ramp_event("started", ramp)
+            state, saved = self._changed()
+        await saved
+        return state
+
+    async def _stop_ramp(self, kind: RampKind) -> StatePayload:
+        async with self._command_lock:
+            if kind == "sunrise" and self._session is not None:
+                self._end_session()
+            elif self._ramp is None or self._ramp.kind != kind:
                 return self.snapshot()
             level = self._level
             await self._cancel_ramp_task()
@@ -623,6 +816,159 @@ class LightController:
             state, saved = self._changed()
         await saved
         return state
+
+    # -- the alarm in progress: snooze and dismiss -------------------------------------
+
+    def _live_session(self) -> AlarmSession:
+        """The alarm in progress; ``no_alarm`` refused when there is none."""
+        if self._session is None:
+            raise ProtocolError(
+                "no_alarm",
+                "no alarm is running: snooze and dismiss work during an alarm's sunrise "
+                "or a while after its wake time",
+            )
+        return self._session
+
+    async def snooze(self) -> StatePayload:
+        """Snooze the alarm in progress (``no_alarm`` refused when there is none).
+
+        The light goes to the snooze level for the snooze length; then the sunrise
+        continues from where it was, so it ends later by the snooze length. Snoozing
+        a snoozed alarm starts the snooze again from now; snoozing after the wake
+        time brings the light back to its level at the snooze's end.
+        """
+        async with self._command_lock:
+            session = self._live_session()
+            now = self._wall()
+            until = now + self.wake_settings.snooze_length
+            ramp = self._ramp
+            if session.resume is not None and session.snoozed_until is not None:
+                resume = replace(
+                    session.resume,
+                    started_at=session.resume.started_at + until - session.snoozed_until,
+                )
+            elif ramp is not None and ramp.kind == "sunrise":
+                # Paused now (not at the last tick): it ends later by the snooze exactly.
+                loop_now = asyncio.get_running_loop().time()
+                elapsed = min(ramp.duration, loop_now - self._anchor)
+                await self._cancel_ramp_task(report=False)
+                resume = replace(ramp, started_at=until - elapsed)
+            else:
+                level = self._level if self._on else 0.0
+                resume = Ramp("sunrise", level, level, 0.0, "linear", until, session.alarm_id)
+            session = replace(
+                session,
+                wake_at=resume.ends_at,
+                snoozed_until=until,
+                resume=resume,
+                snoozes=session.snoozes + 1,
+            )
+            self._session = session
+            level = self.wake_settings.snooze_level
+            self._on = level > 0
+            self._show(level)
+            self._plan_session()
+            self._emit(
+                EVENT_ALARM_SNOOZED,
+                {
+                    "time": iso_utc(now),
+                    "alarm_id": session.alarm_id,
+                    "until": iso_utc(until),
+                    "wake_at": iso_utc(session.wake_at),
+                    "snoozes": session.snoozes,
+                },
+            )
+            state, saved = self._changed()
+        await saved
+        return state
+
+    async def dismiss(self) -> StatePayload:
+        """End the alarm in progress (``no_alarm`` refused when there is none).
+
+        The light keeps the level it shows, or turns off (the ``dismiss`` setting).
+        A sunrise still running (or snoozed) is reported ``sunrise.cancelled`` first.
+        """
+        async with self._command_lock:
+            session = self._live_session()
+            action = self.wake_settings.dismiss
+            level = self._level if action == "keep" else 0.0
+            self._end_session()
+            await self._cancel_ramp_task()
+            self._on = level > 0
+            if level >= 1:
+                self._on_brightness = level
+            self._show(level)
+            self._emit(
+                EVENT_ALARM_DISMISSED,
+                {"time": iso_utc(self._wall()), "alarm_id": session.alarm_id, "dismiss": action},
+            )
+            state, saved = self._changed()
+        await saved
+        return state
+
+    async def set_wake_settings(self, command: SetWakeSettingsCommand) -> StatePayload:
+        """Change the snooze and dismiss settings (a snooze in progress keeps its end)."""
+        async with self._command_lock:
+            self.wake_settings.update(command)
+            self._plan_session()
+            state, saved = self._changed()
+        await saved
+        return state
+
+    def _end_session(self) -> None:
+        """Forget the alarm in progress (a command took over); a snoozed sunrise is cancelled."""
+        session, self._session = self._session, None
+        if session is not None and session.resume is not None and session.resume.duration > 0:
+            self._ramp_event("cancelled", session.resume)
+        self._plan_session()
+
+    def _plan_session(self) -> None:
+        """(Re)start the timer of the alarm in progress: the end of its snooze or its time.
+
+        While its sunrise runs there is none: the sunrise's end plans the next.
+        """
+        if self._session_task is not None:
+            self._session_task.cancel()
+            self._session_task = None
+        session = self._session
+        if session is None:
+            return
+        if session.snoozed_until is not None:
+            deadline = session.snoozed_until
+        elif self._ramp is not None and self._ramp.kind == "sunrise":
+            return
+        else:
+            deadline = session.wake_at + self.wake_settings.after_wake
+        self._session_task = asyncio.create_task(
+            self._session_timer(deadline), name="daybreak alarm session"
+        )
+
+    async def _session_timer(self, deadline: float) -> None:
+        """At ``deadline`` end the snooze (the sunrise continues) or the alarm's time.
+
+        The deadline is wall-clock, timed on the monotonic clock from now.
+        """
+        await asyncio.sleep(max(0.0, deadline - self._wall()))
+        async with self._command_lock:
+            if asyncio.current_task() is not self._session_task or self._session is None:
+                return  # replaced while waiting for the lock
+            self._session_task = None
+            session = self._session
+            resume = session.resume
+            if resume is None:
+                _LOGGER.info("Alarm %s: no longer snoozed or dismissed", session.alarm_id)
+                self._session = None
+            else:
+                self._session = replace(session, snoozed_until=None, resume=None)
+                self._on = True
+                if self._wall() >= resume.ends_at:  # after the wake time, or down till then
+                    self._on_brightness = max(1.0, resume.target)
+                    self._show(resume.target)
+                    self._plan_session()
+                else:
+                    self._begin_ramp(resume)
+            self._notify()
+        self._store.request_save()
 
     def _changed(self) -> tuple[StatePayload, asyncio.Future[None]]:
         """After a command: tell the listeners, then ask for the write (awaited unlocked)."""
@@ -651,8 +997,8 @@ class LightController:
         """
         ramp, self._ramp = self._ramp, None
         task, self._ramp_task = self._ramp_task, None
-        if report:
-            self._sunrise_event(EVENT_SUNRISE_CANCELLED, ramp)
+        if report and ramp is not None:
+            self._ramp_event("cancelled", ramp)
         if task is not None and not task.done():
             task.cancel()
             # asyncio.wait does not re-raise the task's CancelledError, only our own.
@@ -685,7 +1031,9 @@ class LightController:
         if ramp.target <= 0:
             self._on = False
         _LOGGER.debug("%s finished at %.2f", ramp.kind, ramp.target)
-        self._sunrise_event(EVENT_SUNRISE_FINISHED, ramp)
+        self._ramp_event("finished", ramp)
+        if ramp.kind == "sunrise":
+            self._plan_session()  # the alarm's time after its wake time begins
         self._notify()
         # Saved in the background: this task is done; a failed write is the store's
         # to retry and report.
@@ -728,16 +1076,28 @@ class LightController:
         for listener in list(self._listeners):
             listener()
 
-    def _sunrise_event(self, event: str, ramp: Ramp | None) -> None:
-        """Tell the event listeners that ``event`` happened to ``ramp``, if a sunrise."""
-        if ramp is None or ramp.kind != "sunrise":
+    def _ramp_event(self, what: str, ramp: Ramp) -> None:
+        """Tell the event listeners that ``ramp`` ``what`` (started, ...), if reported."""
+        events = _RAMP_EVENTS.get(ramp.kind)
+        if events is None:
             return
-        payload: SunriseEventPayload = {
-            "time": iso_utc(self._wall()),
-            "alarm_id": ramp.alarm_id,
-            "target_brightness": ramp.target,
-            "duration": ramp.duration,
-        }
+        payload: DeviceEventPayload
+        if ramp.kind == "sunset":
+            payload = {
+                "time": iso_utc(self._wall()),
+                "start_brightness": ramp.start,
+                "duration": ramp.duration,
+            }
+        else:
+            payload = {
+                "time": iso_utc(self._wall()),
+                "alarm_id": ramp.alarm_id,
+                "target_brightness": ramp.target,
+                "duration": ramp.duration,
+            }
+        self._emit(events[what], payload)
+
+    def _emit(self, event: str, payload: DeviceEventPayload) -> None:
         for listener in list(self._event_listeners):
             listener(event, payload)
 
@@ -755,6 +1115,7 @@ class LightController:
             "level": self._level,
             "on_brightness": self._on_brightness,
             "ramp": None if ramp is None else ramp.to_json(),
+            "session": None if self._session is None else self._session.to_json(),
         }
         if self._mixer is not None:
             data["colour"] = self._colour.to_json()

@@ -20,11 +20,10 @@ from .protocol import (
     EVENT_ALARMS,
     EVENT_HEARTBEAT,
     EVENT_STATE,
-    AlarmFiredPayload,
     AlarmsPayload,
+    DeviceEventPayload,
     HeartbeatPayload,
     StatePayload,
-    SunriseEventPayload,
 )
 
 #: Loop turns python-engineio takes from ``emit`` to the socket's ``send``.
@@ -52,7 +51,7 @@ class PushStream:
         self._heartbeat = heartbeat
         self._interval = heartbeat_interval
         self._wake = asyncio.Event()
-        self._events: deque[tuple[str, SunriseEventPayload | AlarmFiredPayload]] = deque()
+        self._events: deque[tuple[str, DeviceEventPayload]] = deque()
         self._state_dirty = False
         self._alarms_dirty = False
         #: Set while nothing marked is left to send.
@@ -83,7 +82,7 @@ class PushStream:
         self._sent.clear()
         self._wake.set()
 
-    def event(self, event: str, payload: SunriseEventPayload | AlarmFiredPayload) -> None:
+    def event(self, event: str, payload: DeviceEventPayload) -> None:
         """Push the one-off ``event`` soon, after those queued before it."""
         self._events.append((event, payload))
         self._sent.clear()

@@ -26,22 +26,29 @@ from .light import LightController
 from .protocol import (
     EVENT_CREATE_ALARM,
     EVENT_DELETE_ALARM,
+    EVENT_DISMISS_ALARM,
     EVENT_GET_ALARM,
     EVENT_GET_DEVICE,
     EVENT_GET_INFO,
     EVENT_GET_STATE,
     EVENT_LIST_ALARMS,
     EVENT_SET_LIGHT,
+    EVENT_SET_WAKE_SETTINGS,
     EVENT_SKIP_ALARM,
+    EVENT_SNOOZE_ALARM,
     EVENT_START_SUNRISE,
+    EVENT_START_SUNSET,
     EVENT_STOP_SUNRISE,
+    EVENT_STOP_SUNSET,
     EVENT_UPDATE_ALARM,
     Ack,
     CreateAlarmCommand,
     InfoPayload,
     ProtocolError,
     SetLightCommand,
+    SetWakeSettingsCommand,
     StartSunriseCommand,
+    StartSunsetCommand,
     StatePayload,
     UpdateAlarmCommand,
     error_ack,
@@ -101,6 +108,27 @@ def _start_sunrise(data: dict[str, Any]) -> StartSunriseCommand:
         "start_kelvin": data.get("start_kelvin"),
         "target_kelvin": data.get("target_kelvin"),
     }
+
+
+def _start_sunset(data: dict[str, Any]) -> StartSunsetCommand:
+    return {
+        "duration": data["duration"],
+        "start_brightness": data["start_brightness"],
+        "curve": data["curve"],
+    }
+
+
+def _wake_settings(data: dict[str, Any]) -> SetWakeSettingsCommand:
+    command: SetWakeSettingsCommand = {}
+    if "snooze_length" in data:
+        command["snooze_length"] = data["snooze_length"]
+    if "snooze_level" in data:
+        command["snooze_level"] = data["snooze_level"]
+    if "dismiss" in data:
+        command["dismiss"] = data["dismiss"]
+    if "after_wake" in data:
+        command["after_wake"] = data["after_wake"]
+    return command
 
 
 def _create_alarm(data: dict[str, Any]) -> CreateAlarmCommand:
@@ -206,6 +234,11 @@ class Router:
             EVENT_UPDATE_ALARM: Command(_update_alarm, self._run_update_alarm),
             EVENT_DELETE_ALARM: Command(_alarm_id, self._run_delete_alarm),
             EVENT_SKIP_ALARM: Command(_skip, self._run_skip_alarm),
+            EVENT_START_SUNSET: Command(_start_sunset, self._run_start_sunset),
+            EVENT_STOP_SUNSET: Command(_no_payload, self._run_stop_sunset),
+            EVENT_SNOOZE_ALARM: Command(_no_payload, self._run_snooze),
+            EVENT_DISMISS_ALARM: Command(_no_payload, self._run_dismiss),
+            EVENT_SET_WAKE_SETTINGS: Command(_wake_settings, self._run_set_wake_settings),
         }
 
     def stop(self) -> None:
@@ -264,6 +297,21 @@ class Router:
 
     async def _run_stop_sunrise(self, _: None) -> Ack:
         return self._ok(await self._controller.stop_sunrise())
+
+    async def _run_start_sunset(self, command: StartSunsetCommand) -> Ack:
+        return self._ok(await self._controller.start_sunset(command))
+
+    async def _run_stop_sunset(self, _: None) -> Ack:
+        return self._ok(await self._controller.stop_sunset())
+
+    async def _run_snooze(self, _: None) -> Ack:
+        return self._ok(await self._controller.snooze())
+
+    async def _run_dismiss(self, _: None) -> Ack:
+        return self._ok(await self._controller.dismiss())
+
+    async def _run_set_wake_settings(self, command: SetWakeSettingsCommand) -> Ack:
+        return self._ok(await self._controller.set_wake_settings(command))
 
     async def _run_get_state(self, _: None) -> Ack:
         return {"ok": True, "state": self._state()}

@@ -37,6 +37,7 @@ from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 from . import __version__
 from .alarms import AlarmScheduler, load_timezone, zone_name
+from .button import BedsideButton, ButtonActions
 from .channels import channel_specs, sysfs_target
 from .colour import Mixer
 from .config import Settings, resolve_device_id
@@ -189,13 +190,18 @@ class DaybreakServer:
         *,
         output: Output | None = None,
         clock: Callable[[], float] = time.time,
+        pin_factory: Factory | None = None,
     ) -> None:
         """Prepare the server; nothing is opened or bound until :meth:`start`.
 
-        ``clock`` is the wall clock (epoch seconds) of the ramps and alarms.
+        ``clock`` is the wall clock (epoch seconds) of the ramps and alarms;
+        ``pin_factory`` the gpiozero pin factory of the bedside button (default: the
+        mock one with ``--mock``, else gpiozero's).
         """
         self.settings = settings
         self._output = output
+        self._pin_factory = pin_factory
+        self._button: BedsideButton | None = None
         self._clock = clock
         # Push before persist: the state file's writer waits for the push stream.
         self._store = StateFile(
@@ -374,9 +380,7 @@ class DaybreakServer:
         alarms.start()
         if settings.mock:
             self._controller.add_listener(self._log_mock_led)
-        self._spawn(self._push.run(), "daybreak push stream")
-        self._accept_errors.install(asyncio.get_running_loop())
-        self._spawn(self.connections.run(tick=self.peers.flush), "daybreak connection guard")
+        self._start_tasks()
 
         family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
         # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY on accepted connections only
@@ -425,6 +429,39 @@ class DaybreakServer:
         if settings.zeroconf:
             await self._advertise()
 
+    def _start_tasks(self) -> None:
+        """Start the push stream, the connection guard and the bedside button."""
+        self._spawn(self._push.run(), "daybreak push stream")
+        self._accept_errors.install(asyncio.get_running_loop())
+        self._spawn(self.connections.run(tick=self.peers.flush), "daybreak connection guard")
+        if self.settings.button_pin is not None:
+            self._open_button(self.settings.button_pin)
+
+    def _open_button(self, pin: str) -> None:
+        """Read the bedside button on ``pin``; a pin that cannot be opened is logged."""
+        actions = ButtonActions(
+            self.controller, event=self._push.event, guard=self.router.guard, clock=self._clock
+        )
+        factory = self._pin_factory
+        if factory is None and self.settings.mock:
+            factory = mock_pin_factory()
+        button = BedsideButton(
+            int(pin) if pin.isdigit() else pin, actions.press, pin_factory=factory
+        )
+        try:
+            button.open()
+        except Exception as err:  # noqa: BLE001 - gpiozero raises many kinds; serve on
+            _LOGGER.error("Cannot read the bedside button on %s: %s", pin, err)  # noqa: TRY400
+            return
+        self._button = button
+        self._spawn(actions.run(), "daybreak bedside button")
+        _LOGGER.info("Reading the %s", button.description)
+
+    @property
+    def button(self) -> BedsideButton | None:
+        """The bedside button, when one is configured and could be opened."""
+        return self._button
+
     async def _advertise(self) -> None:
         """Advertise the device with zeroconf (in the background; failures are logged)."""
         try:
@@ -458,6 +495,9 @@ class DaybreakServer:
             self._advertiser = None
         if self._alarms is not None:
             await self._alarms.stop()
+        if self._button is not None:
+            self._button.close()
+            self._button = None
         if self._uvicorn is not None:
             for listener in self._uvicorn.servers:
                 listener.close()
@@ -564,6 +604,7 @@ class DaybreakServer:
             "uptime": self.uptime(),
             "started_at": self.started_at(),
             "storage_error": self.storage_error(),
+            "button": self._button is not None,
         }
         channels = self._controller.channels_info() if self._controller else None
         if channels is not None:

@@ -49,6 +49,24 @@
     kelvin: $("kelvin"),
     kelvinValue: $("kelvin-value"),
     sunriseStart: $("sunrise-start"),
+    wake: $("wake"),
+    wakeSummary: $("wake-summary"),
+    snooze: $("snooze"),
+    dismiss: $("dismiss"),
+    sunsetRunning: $("sunset-running"),
+    sunsetProgress: $("sunset-progress"),
+    sunsetPercent: $("sunset-percent"),
+    sunsetSummary: $("sunset-summary"),
+    sunsetStop: $("sunset-stop"),
+    sunsetForm: $("sunset-form"),
+    sunsetDuration: $("sunset-duration"),
+    sunsetStart: $("sunset-start"),
+    wakeSettingsForm: $("wake-settings-form"),
+    snoozeLength: $("snooze-length"),
+    snoozeLevel: $("snooze-level"),
+    dismissAction: $("dismiss-action"),
+    afterWake: $("after-wake"),
+    wakeSettingsStatus: $("wake-settings-status"),
     alarmsTitle: $("alarms-title"),
     nextSunrise: $("next-sunrise"),
     alarmZone: $("alarm-zone"),
@@ -355,6 +373,10 @@
       return ack;
     }
     const error = (ack && ack.error) || { code: "unknown", message: "unexpected answer" };
+    if (error.code === "no_alarm") {
+      showError("No alarm is in progress any more, so there is nothing to snooze or dismiss.");
+      return null;
+    }
     showError(`The device refused that: ${error.message} (${error.code})`, "command");
     return null;
   }
@@ -415,11 +437,83 @@
     if (sunrise && !wasRunning && focusInForm) ui.sunriseStop.focus();
     else if (!sunrise && wasRunning && focusInRunning) ui.sunriseStart.focus();
 
+    renderSunset(next.sunset || null);
+    renderWake(next.alarm || null);
+    renderWakeSettings(next.wake_settings || null);
+
     const upcoming = next.next_sunrise;
     setText(
       ui.nextSunrise,
       upcoming ? `Next sunrise: ${formatSunrise(upcoming)}` : "No alarm sunrise coming up.",
     );
+  }
+
+  function renderSunset(sunset) {
+    const wasRunning = !ui.sunsetRunning.hidden;
+    const focus = document.activeElement;
+    const focusInForm = ui.sunsetForm.contains(focus);
+    const focusInRunning = ui.sunsetRunning.contains(focus);
+    ui.sunsetRunning.hidden = !sunset;
+    ui.sunsetForm.hidden = Boolean(sunset);
+    if (sunset) {
+      const percent = Math.floor(sunset.progress * 100);
+      ui.sunsetProgress.value = sunset.progress;
+      ui.sunsetProgress.setAttribute("aria-valuetext", `${percent}%`);
+      ui.sunsetPercent.textContent = `${percent}%`;
+      const endsAt = clock.format(new Date(sunset.ends_at));
+      const left = formatDuration(sunset.duration * (1 - sunset.progress));
+      ui.sunsetSummary.textContent =
+        `Off at ${endsAt} (${left} left), from ${toPercent(sunset.start_brightness)}%.`;
+    }
+    if (sunset && !wasRunning && focusInForm) ui.sunsetStop.focus();
+    else if (!sunset && wasRunning && focusInRunning) ui.sunsetStart.focus();
+  }
+
+  let wakeTimer = null;
+
+  /** The alarm in progress: snooze and dismiss, and the snooze's countdown. */
+  function renderWake(alarm) {
+    const focusIn = ui.wake.contains(document.activeElement);
+    ui.wake.hidden = !alarm;
+    clearInterval(wakeTimer);
+    wakeTimer = null;
+    if (!alarm) {
+      if (focusIn) ui.power.focus();
+      return;
+    }
+    const update = () => {
+      const until = alarm.snoozed_until ? new Date(alarm.snoozed_until) : null;
+      const wakeAt = clock.format(new Date(alarm.wake_at));
+      if (until) {
+        const left = Math.max(0, (until.getTime() - Date.now()) / 1000);
+        const minutes = Math.floor(left / 60);
+        const seconds = String(Math.floor(left % 60)).padStart(2, "0");
+        setText(
+          ui.wakeSummary,
+          `Snoozed: the sunrise goes on in ${minutes}:${seconds} ` +
+            `(at ${clockSeconds.format(until)}); full light at ${wakeAt}.`,
+        );
+      } else {
+        setText(ui.wakeSummary, `Your alarm is waking you: full light at ${wakeAt}.`);
+      }
+    };
+    update();
+    if (alarm.snoozed_until) wakeTimer = setInterval(update, 1000);
+  }
+
+  let wakeSettingsShown = null; // the settings the form shows, as the device sent them
+
+  /** Show the device's settings in the form, unless the user is in it (or ``force``). */
+  function renderWakeSettings(settings, force = false) {
+    if (!settings) return;
+    const key = JSON.stringify(settings);
+    const busy = ui.wakeSettingsForm.contains(document.activeElement);
+    if (key === wakeSettingsShown || (busy && !force)) return;
+    wakeSettingsShown = key;
+    ui.snoozeLength.value = String(Math.round(settings.snooze_length / 60));
+    ui.snoozeLevel.value = String(toPercent(settings.snooze_level));
+    ui.dismissAction.value = settings.dismiss;
+    ui.afterWake.value = String(Math.round(settings.after_wake / 60));
   }
 
   function showBrightness(percent) {
@@ -768,6 +862,39 @@
 
   ui.sunriseStop.addEventListener("click", () => {
     command("sunrise.stop");
+  });
+
+  ui.sunsetForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (!ui.sunsetForm.reportValidity()) return;
+    command("sunset.start", { duration: Number(ui.sunsetDuration.value) * 60 });
+  });
+
+  ui.sunsetStop.addEventListener("click", () => {
+    command("sunset.stop");
+  });
+
+  ui.snooze.addEventListener("click", () => {
+    command("alarm.snooze");
+  });
+
+  ui.dismiss.addEventListener("click", () => {
+    command("alarm.dismiss");
+  });
+
+  ui.wakeSettingsForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!ui.wakeSettingsForm.reportValidity()) return;
+    const ack = await command("wake_settings.set", {
+      snooze_length: Number(ui.snoozeLength.value) * 60,
+      snooze_level: toWire(Number(ui.snoozeLevel.value)),
+      dismiss: ui.dismissAction.value,
+      after_wake: Number(ui.afterWake.value) * 60,
+    });
+    if (ack) {
+      renderWakeSettings(ack.state.wake_settings, true); // as the device keeps them
+      ui.wakeSettingsStatus.textContent = "Snooze and dismiss settings saved.";
+    }
   });
 
   ui.loginForm.addEventListener("submit", (event) => {
