@@ -61,7 +61,7 @@ def test_installed_protocol_is_the_shared_file() -> None:
 
 
 def test_constants() -> None:
-    assert PROTOCOL_VERSION == 3
+    assert PROTOCOL_VERSION == 4
     assert MAX_PAYLOAD_BYTES == 4096
     assert set(COMMANDS) == {
         "light.set",
@@ -430,6 +430,7 @@ def test_sunrise_without_payload_takes_every_default() -> None:
 
 ALARM_DEFAULTS = {
     "weekdays": [0, 1, 2, 3, 4, 5, 6],
+    "date": None,
     "enabled": True,
     "duration": 1800.0,
     "target_brightness": 255.0,
@@ -470,6 +471,7 @@ def test_alarm_create_fills_in_the_defaults() -> None:
         "id": "wake-up_1",
         "time": "23:59",
         "weekdays": [0, 3, 6],
+        "date": None,
         "enabled": False,
         "duration": 60.0,
         "target_brightness": 1.0,
@@ -578,7 +580,8 @@ def test_alarm_ids_of_existing_alarms(event: str) -> None:
 def test_alarm_update_needs_a_change_and_adds_nothing() -> None:
     err = refusal("alarm.update", {"id": "a"})
     assert err.message == (
-        "give at least one of time, weekdays, enabled, duration, target_brightness, curve, name. "
+        "give at least one of time, weekdays, enabled, duration, target_brightness, curve, "
+        "date, name. "
         "Got {'id': 'a'}"
     )
     assert validate_command("alarm.update", {"id": "a", "weekdays": [2, 1]}) == {

@@ -87,7 +87,7 @@ async def test_health_needs_no_token(anonymous: httpx.AsyncClient, headers) -> N
         200,
         {
             "status": "ok",
-            "protocol_version": 3,
+            "protocol_version": 4,
             "storage": {"ok": True, "error": None, "since": None},
         },
     )
@@ -167,7 +167,7 @@ async def test_get_info(http: httpx.AsyncClient, device: Device, connect) -> Non
         "name": "Daybreak",
         "model": MODEL,
         "sw_version": __version__,
-        "protocol_version": 3,
+        "protocol_version": 4,
         "output": device.output.description,
         "timezone": zone_name(local_timezone()),
         "storage_error": None,
@@ -571,7 +571,7 @@ async def test_server_keeps_serving_after_errors(lit: httpx.AsyncClient, connect
         200,
         {
             "status": "ok",
-            "protocol_version": 3,
+            "protocol_version": 4,
             "storage": {"ok": True, "error": None, "since": None},
         },
     )
