@@ -26,7 +26,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from time import perf_counter
 from types import MappingProxyType, TracebackType
@@ -83,6 +83,8 @@ __all__ = [
 ]
 
 _LOGGER = logging.getLogger(__name__)
+#: ``datetime.date``, for the models whose field ``date`` hides the name.
+type _Date = date
 
 # Module constants (not arguments only) so tests can shorten them.
 #: Seconds to wait for the device: for the answer to a command, and to open a connection.
@@ -251,9 +253,10 @@ class Alarm:
     """An alarm stored and fired on the device.
 
     ``time`` is the local wake time ``HH:MM`` in the device's time zone; ``weekdays``
-    0 (Monday) to 6 (Sunday). ``skip_next`` is true while the next occurrence is
-    skipped; ``next_sunrise`` is the next occurrence that will fire (``None`` when
-    disabled).
+    0 (Monday) to 6 (Sunday). ``date`` makes it a one-off alarm for that local date
+    (it fires once, then disables itself; ``weekdays`` is then the date's weekday);
+    ``None``: weekly. ``skip_next`` is true while the next occurrence is skipped;
+    ``next_sunrise`` is the next occurrence that will fire (``None`` when disabled).
     """
 
     id: str
@@ -267,6 +270,8 @@ class Alarm:
     curve: str
     skip_next: bool
     next_sunrise: AlarmSunrise | None
+    #: A one-off alarm's local date (protocol 4); ``None`` for a weekly one.
+    date: _Date | None = None
 
     @classmethod
     def from_dict(cls, data: Any) -> Self:
@@ -280,6 +285,7 @@ class Alarm:
             cls,
             data,
             weekdays=tuple(data["weekdays"]),
+            date=None if data["date"] is None else date.fromisoformat(data["date"]),
             next_sunrise=_optional(AlarmSunrise, data["next_sunrise"]),
         )
 
@@ -402,10 +408,12 @@ def _given(**fields: Any) -> dict[str, Any]:
 
 
 def _alarm_fields(**fields: Any) -> dict[str, Any]:
-    """The alarm fields that were given (``weekdays`` as a list, as the protocol wants)."""
+    """The alarm fields that were given (``weekdays`` as a list, ``date`` as ISO text)."""
     payload = _given(**fields)
     if "weekdays" in payload:
         payload["weekdays"] = list(payload["weekdays"])
+    if "date" in payload:
+        payload["date"] = payload["date"].isoformat()
     return payload
 
 
@@ -761,12 +769,15 @@ class DaybreakClient:
         alarm_id: str | None = None,
         name: str | None = None,
         weekdays: Iterable[int] | None = None,
+        date: _Date | None = None,
         enabled: bool | None = None,
         duration: float | None = None,
         target_brightness: float | None = None,
         curve: Curve | None = None,
     ) -> Alarm:
         """Add an alarm (wake time ``HH:MM``); omitted values take the device's defaults.
+
+        With a ``date`` (not with ``weekdays``) it is a one-off alarm for that local date.
 
         ``alarm_id`` chooses its id (refused with ``conflict`` when taken); without it
         the device makes one up. Without a ``name`` it is named by its wake time.
@@ -779,6 +790,7 @@ class DaybreakClient:
             name=name,
             time=time,
             weekdays=weekdays,
+            date=date,
             enabled=enabled,
             duration=duration,
             target_brightness=target_brightness,
@@ -794,16 +806,21 @@ class DaybreakClient:
         name: str | None = None,
         time: str | None = None,
         weekdays: Iterable[int] | None = None,
+        date: _Date | None = None,
         enabled: bool | None = None,
         duration: float | None = None,
         target_brightness: float | None = None,
         curve: Curve | None = None,
     ) -> list[Alarm]:
-        """Change the given fields of an alarm (at least one); returns all alarms."""
+        """Change the given fields of an alarm (at least one); returns all alarms.
+
+        A ``date`` makes it a one-off alarm for that date, ``weekdays`` a weekly one.
+        """
         payload = {"id": alarm_id} | _alarm_fields(
             name=name,
             time=time,
             weekdays=weekdays,
+            date=date,
             enabled=enabled,
             duration=duration,
             target_brightness=target_brightness,
