@@ -72,7 +72,7 @@ async def test_the_api_is_listed_with_described_tools(
         assert "light" in keys
         assert all(getattr(key, "description", None) for key in keys.values())
     set_alarm = next(tool for tool in api.tools if tool.name == "daybreak__set_alarm")
-    with pytest.raises(Exception):  # noqa: B017, PT011 - vol.Invalid or probatio's
+    with pytest.raises(Exception):  # noqa: B017 - vol.Invalid or probatio's
         set_alarm.parameters({"date": "tomorrow"})  # no time
 
 

@@ -98,7 +98,7 @@ def spoken(day: date) -> str:
         ("wake me tomorrow at 6 o'clock", 6, 0, 20),
     ],
 )
-async def test_set_a_one_off_alarm_by_voice(
+async def test_set_a_one_off_alarm_by_voice(  # noqa: PLR0917
     hass: HomeAssistant, device: Device, text: str, hour: int, minute: int, minutes: int
 ) -> None:
     kind, speech = await say(hass, text)
@@ -126,7 +126,7 @@ async def test_set_on_a_weekday_or_weekly_and_the_same_alarm_twice(
     assert date.fromisoformat(friday["date"]).weekday() == 4
     assert 0 <= (date.fromisoformat(friday["date"]) - now().date()).days <= 7
 
-    kind, speech = await say(hass, "set an alarm every weekday at 6:45")
+    kind, _ = await say(hass, "set an alarm every weekday at 6:45")
     assert kind == "action_done"
     weekly = next(a for a in alarms(device) if a["time"] == "06:45")
     assert (weekly["date"], weekly["weekdays"]) == (None, [0, 1, 2, 3, 4])
