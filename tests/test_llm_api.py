@@ -138,7 +138,7 @@ async def test_skip_cancel_next_and_sunrise_tools(
         api,
         "daybreak__set_alarm",
         time="06:30",
-        weekdays=list(("mon", "tue", "wed", "thu", "fri", "sat", "sun")),
+        weekdays=["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
     )
     coordinator = init_integration.runtime_data
     await wait_for(lambda: coordinator.data.next_sunrise is not None)

@@ -120,6 +120,10 @@ async def test_set_a_one_off_alarm_by_voice(  # noqa: PLR0917
 async def test_set_on_a_weekday_or_weekly_and_the_same_alarm_twice(
     hass: HomeAssistant, device: Device
 ) -> None:
+    kind, _ = await say(hass, "Set an alarm for 5:45 am on Friday")
+    assert kind == "action_done"
+    assert date.fromisoformat(alarms(device)[0]["date"]).weekday() == 4
+    await say(hass, "cancel the alarm at 5:45")
     kind, _ = await say(hass, "wake me up on friday at 6:10")
     assert kind == "action_done"
     friday = alarms(device)[0]
@@ -202,7 +206,7 @@ async def test_skip_and_cancel_by_voice(hass: HomeAssistant, device: Device) -> 
     assert alarms(device)[0]["skip_next"] is True
 
     # A weekly alarm cancelled is turned off and kept; a one-off one is deleted.
-    kind, speech = await say(hass, "cancel the alarm at 6:30")
+    kind, speech = await say(hass, "Turn off the alarm at 6:30")
     assert (kind, speech) == (
         "action_done",
         "Turned off the alarm at 06:30 every day on Bedroom; it stays in its list.",
@@ -230,6 +234,10 @@ async def test_start_a_sunrise_by_voice(hass: HomeAssistant, device: Device) -> 
         "Starting a 20-minute sunrise on Bedroom.",
     )
     assert device.server.controller.snapshot()["sunrise"]["duration"] == 1200
+    assert await say(hass, "Start a 10 minute sunrise") == (
+        "action_done",
+        "Starting a 10-minute sunrise on Bedroom.",
+    )
     assert await say(hass, "start a 5 minute sunrise in the bedroom") == (
         "action_done",
         "Starting a 5-minute sunrise on Bedroom.",
