@@ -409,7 +409,7 @@ async def test_info_get(connect, device: Device, args: tuple[Any, ...]) -> None:
             "name": "Daybreak",
             "model": MODEL,
             "sw_version": __version__,
-            "protocol_version": 3,
+            "protocol_version": 4,
             "output": device.output.description,
             "timezone": zone_name(local_timezone()),
             "storage_error": None,

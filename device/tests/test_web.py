@@ -1173,6 +1173,7 @@ async def test_keyboard_and_labels(page: Page) -> None:
         "sunrise-start": "Start sunrise",
         "alarm-time": "Wake time",
         "alarm-name": "Name (optional)",
+        "alarm-date": "Date (optional)",
         "alarm-duration": "Duration (minutes)",
         "alarm-target": "Target brightness (%)",
         "alarm-curve": "Curve",

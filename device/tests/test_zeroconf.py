@@ -95,7 +95,7 @@ async def test_device_is_advertised_with_its_id_protocol_and_api(
         health = (await http.get(f"{url}/health")).json()
     assert health == {
         "status": "ok",
-        "protocol_version": 3,
+        "protocol_version": 4,
         "storage": {"ok": True, "error": None, "since": None},
     }
 
