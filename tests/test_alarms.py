@@ -186,6 +186,7 @@ async def test_set_alarm_with_an_id_creates_then_updates_that_alarm(
         "name": "workdays",
         "time": "07:15",
         "weekdays": [0, 1, 4],
+        "date": None,
         "enabled": False,
         "duration": 2700.0,
         "target_brightness": 180.0,

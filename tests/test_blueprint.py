@@ -124,10 +124,11 @@ async def device_alarm(device: Device, **expected: Any) -> dict[str, Any]:
 
 
 def expect(wake: datetime, *, enabled: bool) -> dict[str, Any]:
-    """The device alarm for the phone alarm ``wake``: id ``phone``, its time and weekday."""
+    """The device alarm for the phone alarm ``wake``: id ``phone``, one-off on its date."""
     return {
         "id": "phone",
         "time": wake.strftime("%H:%M"),
+        "date": wake.date().isoformat(),
         "weekdays": [wake.weekday()],
         "enabled": enabled,
     }
@@ -450,25 +451,64 @@ async def test_workday_sensor_unavailable_keeps_the_alarm(
     await device_alarm(device, **expect(wake, enabled=True))
 
 
-async def test_alarm_more_than_a_week_ahead(
-    hass: HomeAssistant, init_integration: MockConfigEntry, device: Device, blueprint_folder: Path
+@pytest.mark.parametrize("days", [9, 14, 100, 360])
+async def test_alarm_weeks_or_months_ahead_is_enabled_for_its_date(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    device: Device,
+    blueprint_folder: Path,
+    days: int,
 ) -> None:
-    """Set but disabled (a weekly alarm would fire a week early) until it is a week ahead."""
+    """A one-off alarm: no week limit, and the sunrise is scheduled for that very date."""
     await setup_automation(hass)
-    wake = wake_at(days=9)
+    wake = wake_at(days=days)
     await set_phone(hass, wake)
-    await device_alarm(device, **expect(wake, enabled=False))
-
-    # Six days before it, the "within a week" trigger (re-rendered every minute, here
-    # by an attribute change) enables it.
-    with patch("homeassistant.util.dt.now", return_value=wake - timedelta(days=6)):
-        await set_phone(hass, wake, touched=1)
-        await device_alarm(device, **expect(wake, enabled=True))
+    alarm = await device_alarm(device, **expect(wake, enabled=True))
+    assert alarm["next_sunrise"] == {
+        "starts_at": (wake - timedelta(minutes=30)).isoformat(timespec="seconds"),
+        "wake_at": wake.isoformat(timespec="seconds"),
+    }
+    # The device's next sunrise of all is that one (nothing fires a week early).
+    assert device.server.alarms.next_sunrise_payload()["wake_at"] == wake.isoformat(
+        timespec="seconds"
+    )
 
     # A minute after it, with no news from the phone, the "passed" trigger disables it.
     with patch("homeassistant.util.dt.now", return_value=wake + timedelta(minutes=1)):
         await set_phone(hass, wake, touched=2)
         await device_alarm(device, **expect(wake, enabled=False))
+
+
+async def test_alarm_more_than_a_year_ahead(
+    hass: HomeAssistant, init_integration: MockConfigEntry, device: Device, blueprint_folder: Path
+) -> None:
+    """Over the device's limit for a date: kept disabled until it is within a year."""
+    await setup_automation(hass)
+    wake = wake_at(days=400)
+    await set_phone(hass, wake)
+    alarm = await device_alarm(device, id="phone", time="06:45", enabled=False)
+    assert alarm["date"] is None
+
+
+async def test_a_run_after_the_alarm_fired_is_no_error(
+    hass: HomeAssistant, init_integration: MockConfigEntry, device: Device, blueprint_folder: Path
+) -> None:
+    """Inside its sunrise the one-off alarm has fired (so it is off); a person coming home
+    re-runs the automation, whose "enable it" the device refuses: that is no error."""
+    hass.states.async_set(PERSON, "home")
+    await setup_automation(hass, people=[PERSON])
+    wake = (dt_util.now() + timedelta(minutes=3)).replace(second=0, microsecond=0)
+    await set_phone(hass, wake)
+    # Set inside its 30-minute window: the device fires it at once, then it is off.
+    await device_alarm(device, **expect(wake, enabled=False))
+    assert device.server.controller.snapshot()["sunrise"]["alarm_id"] == "phone"
+    hass.states.async_set(PERSON, "not_home")
+    await hass.async_block_till_done()
+    hass.states.async_set(PERSON, "home")
+    await hass.async_block_till_done()
+    await device_alarm(device, **expect(wake, enabled=False))
+    assert device.server.controller.snapshot()["sunrise"]["alarm_id"] == "phone"
+    assert hass.states.get(AUTOMATION).attributes["last_triggered"] is not None
 
 
 async def test_past_alarm_is_disabled(

@@ -17,6 +17,8 @@ from .coordinator import (
     outdated_protocol_issue_id,
     storage_fault_issue_id,
 )
+from .intents import async_setup_intents
+from .llm_api import async_setup_llm_api
 from .services import async_setup_services
 
 PLATFORMS: list[Platform] = [
@@ -33,8 +35,10 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the integration's actions."""
+    """Register the integration's actions, Assist intents and LLM tools."""
     async_setup_services(hass)
+    async_setup_intents(hass)
+    async_setup_llm_api(hass)
     return True
 
 

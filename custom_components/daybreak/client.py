@@ -26,7 +26,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from time import perf_counter
 from types import MappingProxyType, TracebackType
@@ -97,6 +97,8 @@ __all__ = [
 ]
 
 _LOGGER = logging.getLogger(__name__)
+#: ``datetime.date``, for the models whose field ``date`` hides the name.
+type _Date = date
 
 # Module constants (not arguments only) so tests can shorten them.
 #: Seconds to wait for the device: for the answer to a command, and to open a connection.
@@ -330,9 +332,10 @@ class Alarm:
     """An alarm stored and fired on the device.
 
     ``time`` is the local wake time ``HH:MM`` in the device's time zone; ``weekdays``
-    0 (Monday) to 6 (Sunday). ``skip_next`` is true while the next occurrence is
-    skipped; ``next_sunrise`` is the next occurrence that will fire (``None`` when
-    disabled).
+    0 (Monday) to 6 (Sunday). ``date`` makes it a one-off alarm for that local date
+    (it fires once, then disables itself; ``weekdays`` is then the date's weekday);
+    ``None``: weekly. ``skip_next`` is true while the next occurrence is skipped;
+    ``next_sunrise`` is the next occurrence that will fire (``None`` when disabled).
     """
 
     id: str
@@ -350,6 +353,8 @@ class Alarm:
     color_path: str | None = None
     start_kelvin: int | None = None
     target_kelvin: int | None = None
+    #: A one-off alarm's local date (protocol 4); ``None`` for a weekly one.
+    date: _Date | None = None
 
     @classmethod
     def from_dict(cls, data: Any) -> Self:
@@ -363,6 +368,7 @@ class Alarm:
             cls,
             data,
             weekdays=tuple(data["weekdays"]),
+            date=None if data["date"] is None else date.fromisoformat(data["date"]),
             next_sunrise=_optional(AlarmSunrise, data["next_sunrise"]),
         )
 
@@ -536,10 +542,12 @@ def _given(**fields: Any) -> dict[str, Any]:
 
 
 def _alarm_fields(**fields: Any) -> dict[str, Any]:
-    """The alarm fields that were given (``weekdays`` as a list, as the protocol wants)."""
+    """The alarm fields that were given (``weekdays`` as a list, ``date`` as ISO text)."""
     payload = _given(**fields)
     if "weekdays" in payload:
         payload["weekdays"] = list(payload["weekdays"])
+    if "date" in payload:
+        payload["date"] = payload["date"].isoformat()
     return payload
 
 
@@ -987,6 +995,7 @@ class DaybreakClient:
         alarm_id: str | None = None,
         name: str | None = None,
         weekdays: Iterable[int] | None = None,
+        date: _Date | None = None,
         enabled: bool | None = None,
         duration: float | None = None,
         target_brightness: float | None = None,
@@ -996,6 +1005,8 @@ class DaybreakClient:
         target_kelvin: float | None = None,
     ) -> Alarm:
         """Add an alarm (wake time ``HH:MM``); omitted values take the device's defaults.
+
+        With a ``date`` (not with ``weekdays``) it is a one-off alarm for that local date.
 
         ``alarm_id`` chooses its id (refused with ``conflict`` when taken); without it
         the device makes one up. Without a ``name`` it is named by its wake time.
@@ -1008,6 +1019,7 @@ class DaybreakClient:
             name=name,
             time=time,
             weekdays=weekdays,
+            date=date,
             enabled=enabled,
             duration=duration,
             target_brightness=target_brightness,
@@ -1026,6 +1038,7 @@ class DaybreakClient:
         name: str | None = None,
         time: str | None = None,
         weekdays: Iterable[int] | None = None,
+        date: _Date | None = None,
         enabled: bool | None = None,
         duration: float | None = None,
         target_brightness: float | None = None,
@@ -1034,11 +1047,15 @@ class DaybreakClient:
         start_kelvin: float | None = None,
         target_kelvin: float | None = None,
     ) -> list[Alarm]:
-        """Change the given fields of an alarm (at least one); returns all alarms."""
+        """Change the given fields of an alarm (at least one); returns all alarms.
+
+        A ``date`` makes it a one-off alarm for that date, ``weekdays`` a weekly one.
+        """
         payload = {"id": alarm_id} | _alarm_fields(
             name=name,
             time=time,
             weekdays=weekdays,
+            date=date,
             enabled=enabled,
             duration=duration,
             target_brightness=target_brightness,

@@ -36,6 +36,7 @@ ATTR_ALARM_ID: Final = "alarm_id"
 ATTR_NAME: Final = "name"
 ATTR_TIME: Final = "time"
 ATTR_WEEKDAYS: Final = "weekdays"
+ATTR_DATE: Final = "date"
 ATTR_ENABLED: Final = "enabled"
 #: HA's weekday names, Monday first: the protocol's weekdays 0-6.
 WEEKDAY_NAMES: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

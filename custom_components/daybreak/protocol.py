@@ -20,7 +20,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Final, Literal, NotRequired, TypeAlias, TypedDict
 
 import voluptuous as vol
@@ -30,6 +30,7 @@ __all__ = [
     "ACK_FIELDS",
     "AFTER_WAKE_MAX",
     "ALARMS_SCHEMA",
+    "ALARM_DATE_AHEAD_MAX_DAYS",
     "ALARM_DISMISSED_SCHEMA",
     "ALARM_DURATION_MAX",
     "ALARM_DURATION_MIN",
@@ -187,6 +188,9 @@ __all__ = [
 #: dismiss (``alarm.snooze``, ``alarm.dismiss``, the ``no_alarm`` error code, ``alarm``
 #: and ``wake_settings`` in ``state``, ``wake_settings.set``) and the bedside button's
 #: ``button.press`` event.
+#: One-off alarms: an alarm has a ``date`` (``YYYY-MM-DD``, or ``None`` for a weekly
+#: one), which ``alarm.create`` and ``alarm.update`` take; it fires once and disables
+#: itself.
 PROTOCOL_VERSION: Final = 4
 
 # Events a client sends (each answered through the Socket.IO ack).
@@ -318,6 +322,9 @@ BUTTON_PRESSES: Final[tuple[ButtonPress, ...]] = (
     "multi_press_ongoing",
     "multi_press_end",
 )
+#: A one-off alarm's ``date`` may be at most this many days after the device's today
+#: (checked by the device, which knows its time zone; a past wake time is refused too).
+ALARM_DATE_AHEAD_MAX_DAYS: Final = 366
 #: Weekdays as numbers, 0 Monday to 6 Sunday (Python's ``date.weekday()``).
 WEEKDAYS: Final[tuple[int, ...]] = (0, 1, 2, 3, 4, 5, 6)
 
@@ -539,9 +546,11 @@ class AlarmPayload(TypedDict):
     """An alarm as the device reports it.
 
     ``time`` is the local wake time ``HH:MM`` in the device's time zone; ``weekdays``
-    are 0 (Monday) to 6 (Sunday), sorted. ``skip_next`` is true while the alarm's next
-    occurrence is skipped; ``next_sunrise`` is the next one that will fire (``None``
-    when disabled).
+    are 0 (Monday) to 6 (Sunday), sorted. ``date`` (``YYYY-MM-DD``, protocol 4) makes
+    it a one-off alarm for that local date (``weekdays`` then holds the date's weekday,
+    so a client that knows no dates still sees a valid alarm); ``None``: weekly.
+    ``skip_next`` is true while the alarm's next occurrence is skipped;
+    ``next_sunrise`` is the next one that will fire (``None`` when disabled).
     """
 
     id: str
@@ -549,6 +558,7 @@ class AlarmPayload(TypedDict):
     name: str
     time: str
     weekdays: list[int]
+    date: str | None
     enabled: bool
     duration: float
     target_brightness: float
@@ -712,6 +722,8 @@ class CreateAlarmCommand(TypedDict):
     name: NotRequired[str]
     time: str
     weekdays: list[int]
+    #: A one-off alarm's local date ``YYYY-MM-DD``; ``None``: weekly on ``weekdays``.
+    date: str | None
     enabled: bool
     duration: float
     target_brightness: float
@@ -725,12 +737,16 @@ class UpdateAlarmCommand(TypedDict, total=False):
     """``alarm.update``: ``id`` and at least one field to change.
 
     ``name`` ``None`` takes the name away: the alarm is named by its wake time again.
+    ``date`` and ``weekdays`` exclude each other: new weekdays make a one-off alarm
+    weekly, a date makes a weekly one one-off.
     """
 
     id: str
     name: str | None
     time: str
     weekdays: list[int]
+    #: A date makes the alarm one-off; ``None`` (or new ``weekdays``) makes it weekly.
+    date: str | None
     enabled: bool
     duration: float
     target_brightness: float
@@ -1019,6 +1035,45 @@ def _weekdays(value: Any) -> list[int]:
     return sorted(value)
 
 
+_ALARM_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _alarm_date(value: Any) -> str:
+    """Accept a calendar date ``YYYY-MM-DD`` (years 2000-2199)."""
+    if isinstance(value, str) and _ALARM_DATE.fullmatch(value):
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            raise vol.Invalid(f"{value} is not a date of the calendar") from None
+        if TIMESTAMP_YEAR_MIN <= day.year <= TIMESTAMP_YEAR_MAX:
+            return value
+    raise vol.Invalid("expected a date as YYYY-MM-DD (years 2000-2199)")
+
+
+def _alarm_date_or_none(value: Any) -> str | None:
+    """Accept a date, or ``None`` for "weekly"."""
+    return None if value is None else _alarm_date(value)
+
+
+def _date_or_weekdays(value: dict[str, Any]) -> dict[str, Any]:
+    """Refuse both a ``date`` and ``weekdays``: an alarm is one-off or weekly."""
+    if value.get("date") is not None and "weekdays" in value:
+        raise vol.Invalid("give a date (one-off alarm) or weekdays (weekly alarm), not both")
+    return value
+
+
+def _create_defaults(value: dict[str, Any]) -> dict[str, Any]:
+    """Fill in what ``alarm.create`` leaves out: weekly on every day, no date."""
+    value.setdefault("date", None)
+    if "weekdays" not in value:
+        value["weekdays"] = (
+            list(WEEKDAYS)
+            if value["date"] is None
+            else [date.fromisoformat(value["date"]).weekday()]
+        )
+    return value
+
+
 _ALARM_FIELDS: Final[dict[str, Callable[[Any], Any]]] = {
     "time": _alarm_time,
     "weekdays": _weekdays,
@@ -1038,38 +1093,46 @@ _ALARM_COLOUR_FIELDS: Final[dict[str, Callable[[Any], Any]]] = {
 def _needs_a_change(value: dict[str, Any]) -> dict[str, Any]:
     if value.keys() <= {"id"}:
         raise vol.Invalid(
-            f"give at least one of {', '.join([*_ALARM_FIELDS, *_ALARM_COLOUR_FIELDS])}, name"
+            f"give at least one of {', '.join([*_ALARM_FIELDS, *_ALARM_COLOUR_FIELDS])}, date, name"
         )
     return value
 
 
-CREATE_ALARM_SCHEMA: Final = vol.Schema(
-    {
-        vol.Optional("id"): _new_alarm_id,
-        vol.Optional("name"): _alarm_name,
-        vol.Required("time"): _alarm_time,
-        vol.Optional("weekdays", default=lambda: list(WEEKDAYS)): _weekdays,
-        vol.Optional("enabled", default=True): _strict_bool,
-        vol.Optional("duration", default=DEFAULT_SUNRISE_DURATION): _ALARM_FIELDS["duration"],
-        vol.Optional("target_brightness", default=DEFAULT_TARGET_BRIGHTNESS): _ALARM_FIELDS[
-            "target_brightness"
-        ],
-        vol.Optional("curve", default=DEFAULT_CURVE): _curve,
-        # Protocol 4; left out: the ``sunrise`` path with the device's temperatures.
-        vol.Optional("color_path"): _color_path,
-        vol.Optional("start_kelvin"): _kelvin_or_none,
-        vol.Optional("target_kelvin"): _kelvin_or_none,
-    }
+CREATE_ALARM_SCHEMA: Final = vol.All(
+    vol.Schema(
+        {
+            vol.Optional("id"): _new_alarm_id,
+            vol.Optional("name"): _alarm_name,
+            vol.Required("time"): _alarm_time,
+            vol.Optional("weekdays"): _weekdays,
+            vol.Optional("date"): _alarm_date_or_none,
+            vol.Optional("enabled", default=True): _strict_bool,
+            vol.Optional("duration", default=DEFAULT_SUNRISE_DURATION): _ALARM_FIELDS["duration"],
+            vol.Optional("target_brightness", default=DEFAULT_TARGET_BRIGHTNESS): _ALARM_FIELDS[
+                "target_brightness"
+            ],
+            vol.Optional("curve", default=DEFAULT_CURVE): _curve,
+            # Protocol 4; left out: the ``sunrise`` path with the device's temperatures.
+            vol.Optional("color_path"): _color_path,
+            vol.Optional("start_kelvin"): _kelvin_or_none,
+            vol.Optional("target_kelvin"): _kelvin_or_none,
+        }
+    ),
+    _date_or_weekdays,
+    _create_defaults,
 )
 
 _UPDATE_ALARM_FIELDS: Final[dict[vol.Marker, Callable[[Any], Any]]] = {
     vol.Required("id"): _alarm_id,
     vol.Optional("name"): _alarm_name_or_none,
+    vol.Optional("date"): _alarm_date_or_none,
     **{vol.Optional(key): check for key, check in _ALARM_FIELDS.items()},
     **{vol.Optional(key): check for key, check in _ALARM_COLOUR_FIELDS.items()},
 }
 
-UPDATE_ALARM_SCHEMA: Final = vol.All(vol.Schema(_UPDATE_ALARM_FIELDS), _needs_a_change)
+UPDATE_ALARM_SCHEMA: Final = vol.All(
+    vol.Schema(_UPDATE_ALARM_FIELDS), _needs_a_change, _date_or_weekdays
+)
 
 ALARM_ID_SCHEMA: Final = vol.Schema({vol.Required("id"): _alarm_id})
 
@@ -1384,6 +1447,8 @@ ALARM_SCHEMA: Final = vol.All(
             **{vol.Required(key): check for key, check in _ALARM_FIELDS.items()},
             # What a device reports may predate today's command limits (see above).
             vol.Required("duration"): _Number(0, ALARM_DURATION_REPORTED_MAX),
+            # Devices before protocol 4 have weekly alarms only.
+            vol.Optional("date", default=None): _alarm_date_or_none,
             vol.Optional("skip_next", default=False): _strict_bool,
             vol.Optional("next_sunrise", default=None): _or_none(ALARM_SUNRISE_SCHEMA),
             # Protocol 4 (older devices leave them out; so does the validated alarm).

@@ -33,6 +33,7 @@ from .const import (
     ATTR_ALARM_ID,
     ATTR_COLOR_PATH,
     ATTR_CURVE,
+    ATTR_DATE,
     ATTR_DURATION,
     ATTR_ENABLED,
     ATTR_NAME,
@@ -175,6 +176,8 @@ SET_ALARM_SCHEMA: VolDictType = {
     vol.Optional(ATTR_WEEKDAYS): vol.All(
         cv.ensure_list, vol.Length(min=1), [vol.All(vol.Lower, vol.In(WEEKDAY_NAMES))]
     ),
+    # A one-off alarm's date, in the device's time zone (not with weekdays).
+    vol.Optional(ATTR_DATE): cv.date,
     vol.Optional(ATTR_DURATION): _duration(ALARM_DURATION_MIN, ALARM_DURATION_MAX),
     vol.Optional(ATTR_TARGET_BRIGHTNESS): _in_range(ATTR_TARGET_BRIGHTNESS, 1, BRIGHTNESS_MAX),
     vol.Optional(ATTR_CURVE): vol.In(CURVES),
@@ -191,12 +194,15 @@ async def async_set_alarm(light: DaybreakEntity, call: ServiceCall) -> ServiceRe
 
     Without ``alarm_id``, or with one the device does not have, a new alarm is created
     (then ``time`` is needed); omitted values take the defaults (duration and curve
-    from the options). Returns the alarm's id and next sunrise.
+    from the options). A ``date`` makes it a one-off alarm, ``weekdays`` a weekly one
+    (not both). Returns the alarm's id and next sunrise.
     """
     coordinator = light.coordinator
     client = coordinator.client
     data = call.data
     alarm_id: str | None = data.get(ATTR_ALARM_ID)
+    if ATTR_DATE in data and ATTR_WEEKDAYS in data:
+        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="date_and_weekdays")
     wake = None if ATTR_TIME not in data else data[ATTR_TIME].strftime("%H:%M")
     days = (
         None
@@ -206,6 +212,7 @@ async def async_set_alarm(light: DaybreakEntity, call: ServiceCall) -> ServiceRe
     fields: dict[str, Any] = {
         "name": data.get(ATTR_NAME),
         "weekdays": days,
+        "date": data.get(ATTR_DATE),
         "duration": data.get(ATTR_DURATION),
         "target_brightness": data.get(ATTR_TARGET_BRIGHTNESS),
         "enabled": data.get(ATTR_ENABLED),

@@ -106,13 +106,15 @@ class DaybreakAlarmSwitch(DaybreakAlarmEntity, SwitchEntity):
 
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
-        """The alarm's id, days, sunrise settings, skip and next wake-up."""
+        """The alarm's id, days or date, sunrise settings, skip and next wake-up."""
         alarm = self.alarm
         upcoming = alarm.next_sunrise
         return {
             "alarm_id": alarm.id,
             "wake_time": alarm.time,
             "weekdays": [WEEKDAY_NAMES[day] for day in alarm.weekdays],
+            # A one-off alarm's date (it fires once, then turns itself off); None: weekly.
+            "date": None if alarm.date is None else alarm.date.isoformat(),
             "sunrise_duration": alarm.duration / 60,
             "target_brightness": alarm.target_brightness,
             "curve": alarm.curve,

@@ -879,6 +879,7 @@ WORKDAYS_0630 = {
     "name": "06:30",  # none given: named by its wake time
     "time": "06:30",
     "weekdays": [0, 1, 2, 3, 4],
+    "date": None,
     "enabled": True,
     "duration": 1800.0,
     "target_brightness": 255.0,
@@ -1156,7 +1157,7 @@ async def test_invalid_alarm_is_refused_over_both_transports(
             {"id": "x"},
             (
                 "give at least one of time, weekdays, enabled, duration, target_brightness, curve, "
-                "color_path, start_kelvin, target_kelvin, name. "
+                "color_path, start_kelvin, target_kelvin, date, name. "
                 "Got {'id': 'x'}"
             ),
         ),
@@ -1561,6 +1562,7 @@ async def test_alarms_and_their_bookkeeping_persist(start_clocked, settings: Set
             "name": None,
             "time": "06:30",
             "weekdays": [0, 2],
+            "date": None,
             "enabled": True,
             "duration": 1800.0,
             "target_brightness": 255.0,
@@ -1573,6 +1575,7 @@ async def test_alarms_and_their_bookkeeping_persist(start_clocked, settings: Set
             "name": None,
             "time": "22:00",
             "weekdays": [0, 1, 2, 3, 4, 5, 6],
+            "date": None,
             "enabled": False,
             "duration": 1800.0,
             "target_brightness": 255.0,

@@ -445,6 +445,7 @@ def test_sunrise_without_payload_takes_every_default() -> None:
 
 ALARM_DEFAULTS = {
     "weekdays": [0, 1, 2, 3, 4, 5, 6],
+    "date": None,
     "enabled": True,
     "duration": 1800.0,
     "target_brightness": 255.0,
@@ -485,6 +486,7 @@ def test_alarm_create_fills_in_the_defaults() -> None:
         "id": "wake-up_1",
         "time": "23:59",
         "weekdays": [0, 3, 6],
+        "date": None,
         "enabled": False,
         "duration": 60.0,
         "target_brightness": 1.0,
@@ -594,7 +596,7 @@ def test_alarm_update_needs_a_change_and_adds_nothing() -> None:
     err = refusal("alarm.update", {"id": "a"})
     assert err.message == (
         "give at least one of time, weekdays, enabled, duration, target_brightness, curve, "
-        "color_path, start_kelvin, target_kelvin, name. Got {'id': 'a'}"
+        "color_path, start_kelvin, target_kelvin, date, name. Got {'id': 'a'}"
     )
     assert validate_command("alarm.update", {"id": "a", "weekdays": [2, 1]}) == {
         "id": "a",

@@ -923,6 +923,71 @@ async def test_alarm_names_are_shown_and_edited(page: Page, http: httpx.AsyncCli
     assert await in_thread(page.console_errors) == []
 
 
+async def test_one_off_alarms_are_shown_and_edited(page: Page, http: httpx.AsyncClient) -> None:
+    device = page.device
+    zone = device.server.alarms.tz
+    in_two_weeks = datetime.now(zone).date() + timedelta(days=14)
+    await logged_in(page)
+    await in_thread(page.wait_shown, "alarm-empty")
+    sent = record_commands(device)
+
+    # A date turns the days off: the alarm rings once, on that date.
+    await in_thread(lambda: page.fill_alarm(time_keys="0645A"))
+    await in_thread(lambda: page.js("$('alarm-date').focus()"))  # the month part (en-US)
+    await in_thread(lambda: page.find("alarm-date").send_keys(f"{in_two_weeks:%m%d%Y}"))
+    assert await in_thread(page.js, "return $('alarm-days').disabled") is True
+    await in_thread(lambda: page.find("alarm-save").click())
+    await eventually(lambda: len(device.server.alarms.alarms) == 1)
+    alarm = device.server.alarms.alarms[0]
+    assert (alarm.date, alarm.weekdays) == (in_two_weeks, (in_two_weeks.weekday(),))
+    assert sent[0][0] == "alarm.create"
+    assert sent[0][1]["date"] == in_two_weeks.isoformat()
+    assert "weekdays" not in sent[0][1]
+    shown_date = await in_thread(
+        page.js,
+        "return new Date(Date.UTC(...arguments[0])).toLocaleDateString(undefined,"
+        " {timeZone: 'UTC', weekday: 'short', day: 'numeric', month: 'short', year: 'numeric'})",
+        [in_two_weeks.year, in_two_weeks.month - 1, in_two_weeks.day],
+    )
+    listed = await in_thread(page.wait_alarms, lambda alarms: len(alarms) == 1, "1 alarm")
+    assert listed[0]["days"] == f"once, {shown_date}"
+    assert listed[0]["next"].startswith("Next sunrise: ")
+    assert await in_thread(page.text, "alarm-status") == f"Alarm 06:45 once, {shown_date} added."
+    # The form is weekly again for the next one.
+    assert await in_thread(page.js, "return [$('alarm-date').value, $('alarm-days').disabled]") == [
+        "",
+        False,
+    ]
+
+    # Editing shows the date; clearing it makes the alarm weekly on the boxes ticked.
+    await in_thread(lambda: page.alarm_button(alarm.id, "edit").click())
+    await in_thread(page.wait_text, "alarm-form-title", "^Edit the 06:45 alarm$")
+    assert await in_thread(lambda: page.find("alarm-date").get_attribute("value")) == (
+        in_two_weeks.isoformat()
+    )
+    await in_thread(
+        lambda: page.js(
+            "$('alarm-date').value = ''; $('alarm-date').dispatchEvent(new Event('input'))"
+        )
+    )
+    await in_thread(lambda: page.fill_alarm(days={5: True}))
+    await in_thread(lambda: page.find("alarm-save").click())
+    await eventually(lambda: device.server.alarms.alarms[0].date is None)
+    days = sorted({in_two_weeks.weekday(), 5})
+    assert sent[-1] == ("alarm.update", {"id": alarm.id, "date": None, "weekdays": days})
+    assert device.server.alarms.alarms[0].weekdays == tuple(days)
+
+    # One that fired (off, its date gone by) says it is off, and keeps its date.
+    fired = await create_alarm(
+        http, time="06:30", date=(in_two_weeks - timedelta(days=20)).isoformat(), enabled=False
+    )
+    listed = await in_thread(page.wait_alarms, lambda alarms: len(alarms) == 2, "2 alarms")
+    assert listed[1]["days"].startswith("once, ")
+    assert (listed[1]["on"], listed[1]["next"]) == (False, "Off")
+    assert fired["date"] == (in_two_weeks - timedelta(days=20)).isoformat()
+    assert await in_thread(page.console_errors) == []
+
+
 async def test_alarm_switch_skip_and_delete(page: Page, http: httpx.AsyncClient) -> None:
     device = page.device
     made = await create_alarm(http, time="06:45", weekdays=[1, 2, 3, 4, 6])
@@ -1218,6 +1283,7 @@ async def test_keyboard_and_labels(page: Page) -> None:
         "sunrise-start": "Start sunrise",
         "alarm-time": "Wake time",
         "alarm-name": "Name (optional)",
+        "alarm-date": "Date (optional)",
         "alarm-duration": "Duration (minutes)",
         "alarm-target": "Target brightness (%)",
         "alarm-curve": "Curve",

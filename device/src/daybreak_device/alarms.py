@@ -25,6 +25,11 @@ in ``docs/protocol.md``:
   time. An occurrence whose whole window was missed is not made up.
 * **Skip**: ``skip_next`` marks the next occurrence that would fire (``skip_wake``,
   persisted): that one occurrence does not fire. A running sunrise is not touched.
+* **One-off**: an alarm with a ``date`` has one occurrence, ``HH:MM`` on that local
+  date (``weekdays`` then holds that date's weekday). When it fires, or when it has
+  no occurrence left (its window was missed or skipped), it disables itself, logs it
+  and pushes the changed alarm. A command that would leave an enabled one-off alarm
+  with its wake time past is refused.
 
 The scheduling functions are pure (alarm, zone, now); :class:`AlarmScheduler` owns the
 alarms, runs the commands and fires the occurrences, waking at each sunrise start and
@@ -51,6 +56,7 @@ from typing import Any, TypeAlias
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .protocol import (
+    ALARM_DATE_AHEAD_MAX_DAYS,
     ALARM_DURATION_REPORTED_MAX,
     ALARM_ID_MAX_LENGTH,
     ALARM_NAME_REPORTED_MAX_LENGTH,
@@ -83,6 +89,8 @@ _SAME_INSTANT = 0.5
 _SEARCH_DAYS = 16
 
 FireCallback = Callable[["Alarm", "Occurrence"], Awaitable[None]]
+#: ``datetime.date``, for :class:`Alarm`, whose field ``date`` hides the name.
+_Date: TypeAlias = date
 
 
 # -- time zones ------------------------------------------------------------------------
@@ -151,6 +159,8 @@ class Alarm:
     skip_wake: float | None = None
     #: The name a client gave it; ``None``: it is named by its wake time.
     name: str | None = None
+    #: A one-off alarm's local date; ``None``: weekly on ``weekdays``.
+    date: _Date | None = None
 
     #: The sunrise's colour path and temperatures (``None``: the path's default).
     color_path: ColorPath = "sunrise"
@@ -161,6 +171,11 @@ class Alarm:
     def display_name(self) -> str:
         """The name clients see: the one given, else the wake time ``HH:MM``."""
         return self.time if self.name is None else self.name
+
+    @property
+    def one_off(self) -> bool:
+        """Whether the alarm fires once, on its ``date``."""
+        return self.date is not None
 
     @property
     def hour(self) -> int:
@@ -179,6 +194,7 @@ class Alarm:
             "name": self.name,
             "time": self.time,
             "weekdays": list(self.weekdays),
+            "date": None if self.date is None else self.date.isoformat(),
             "enabled": self.enabled,
             "duration": self.duration,
             "target_brightness": self.target_brightness,
@@ -241,6 +257,15 @@ def _stored_settings(data: dict[str, Any]) -> dict[str, Any]:
         or not all(type(day) is int and 0 <= day <= 6 for day in weekdays)
     ):
         raise ValueError("weekdays are not distinct days 0-6")
+    one_off = data.get("date")  # missing in files from before one-off alarms: weekly
+    if one_off is not None:
+        if not isinstance(one_off, str):
+            raise ValueError("date is not YYYY-MM-DD")
+        try:
+            one_off = date.fromisoformat(one_off)
+        except ValueError:
+            raise ValueError("date is not YYYY-MM-DD") from None
+        weekdays = [one_off.weekday()]
     enabled = data.get("enabled", True)
     if not isinstance(enabled, bool):
         raise ValueError("enabled is not a boolean")
@@ -270,6 +295,7 @@ def _stored_settings(data: dict[str, Any]) -> dict[str, Any]:
         "target_kelvin": None if kelvins[1] is None else float(kelvins[1]),
         "time": alarm_time,
         "weekdays": sorted(weekdays),
+        "date": one_off,
         "enabled": enabled,
         "duration": duration,
         "target_brightness": target,
@@ -304,6 +330,7 @@ def _alarm_from(
         name=settings.get("name"),
         time=settings["time"],
         weekdays=tuple(settings["weekdays"]),
+        date=_as_date(settings.get("date")),
         enabled=settings["enabled"],
         duration=settings["duration"],
         target_brightness=settings["target_brightness"],
@@ -314,6 +341,11 @@ def _alarm_from(
         last_wake=last_wake,
         skip_wake=skip_wake,
     )
+
+
+def _as_date(value: date | str | None) -> date | None:
+    """A date from the state file (parsed already) or a command (``YYYY-MM-DD``)."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,6 +368,11 @@ def wake_time(day: date, hour: int, minute: int, tz: tzinfo) -> float:
 
 def wake_times(alarm: Alarm, tz: tzinfo, after: float) -> Iterator[float]:
     """The alarm's wake instants after ``after`` (epoch s), ascending; schedule only."""
+    if alarm.date is not None:  # one-off: however far ahead its date is
+        wake = wake_time(alarm.date, alarm.hour, alarm.minute, tz)
+        if wake > after:
+            yield wake
+        return
     first_day = datetime.fromtimestamp(after, tz).date() - timedelta(days=1)
     latest = after
     for offset in range(_SEARCH_DAYS):
@@ -353,7 +390,8 @@ def next_occurrence(alarm: Alarm, tz: tzinfo, now: datetime | float) -> Occurren
     That is the first one whose wake time is after ``now`` and after the alarm's
     ``last_wake`` (unless that is implausibly far ahead: see the module notes) and that
     is not skipped. Its sunrise may have started already (``starts_at <= now``): then
-    it is due. ``None`` only for an alarm without weekdays. ``enabled`` is not looked at.
+    it is due. ``None`` for a one-off alarm whose occurrence is past, fired or skipped.
+    ``enabled`` is not looked at.
     """
     now_ts = _epoch(now)
     floor = now_ts
@@ -496,6 +534,7 @@ class AlarmScheduler:
             "name": alarm.display_name,
             "time": alarm.time,
             "weekdays": list(alarm.weekdays),
+            "date": None if alarm.date is None else alarm.date.isoformat(),
             "enabled": alarm.enabled,
             "duration": alarm.duration,
             "target_brightness": alarm.target_brightness,
@@ -560,6 +599,7 @@ class AlarmScheduler:
                 while alarm_id in self._alarms:  # pragma: no cover - 32 random bits
                     alarm_id = self._new_id()
             alarm = _alarm_from(alarm_id, dict(command))
+            self._check_date(alarm, new_date=True)
             await self._commit({**self._alarms, alarm_id: alarm})
             _LOGGER.info("Alarm %s created: %s", alarm_id, _describe(alarm))
             return alarm
@@ -569,14 +609,45 @@ class AlarmScheduler:
         async with self._lock:
             alarm = self.get(command["id"])
             changes: dict[str, Any] = {k: v for k, v in command.items() if k != "id"}
-            if "weekdays" in changes:
+            if "weekdays" in changes:  # weekly on these days (a one-off alarm too)
                 changes["weekdays"] = tuple(changes["weekdays"])
+                changes["date"] = None
+            elif changes.get("date") is not None:  # one-off on that date
+                changes["date"] = _as_date(changes["date"])
+                changes["weekdays"] = (changes["date"].weekday(),)
             updated = replace(alarm, **changes)
-            if (updated.time, updated.weekdays) != (alarm.time, alarm.weekdays):
+            if (updated.time, updated.weekdays, updated.date) != (
+                alarm.time,
+                alarm.weekdays,
+                alarm.date,
+            ):
                 updated = replace(updated, skip_wake=None)
+            self._check_date(updated, new_date=updated.date != alarm.date)
             await self._commit({**self._alarms, alarm.id: updated})
             _LOGGER.info("Alarm %s changed: %s", alarm.id, _describe(updated))
             return updated
+
+    def _check_date(self, alarm: Alarm, *, new_date: bool) -> None:
+        """Refuse an enabled one-off alarm whose wake time has passed, or a far date.
+
+        A wake time still to come is fine even when its sunrise should have started
+        (it joins the sunrise late, as any alarm). A date given more than
+        :data:`ALARM_DATE_AHEAD_MAX_DAYS` after today is refused too.
+        """
+        if alarm.date is None:
+            return
+        now = self._clock()
+        when = f"{alarm.date.isoformat()} {alarm.time} ({zone_name(self.tz)})"
+        if new_date:
+            today = datetime.fromtimestamp(now, self.tz).date()
+            if (alarm.date - today).days > ALARM_DATE_AHEAD_MAX_DAYS:
+                raise ProtocolError(
+                    "invalid_payload",
+                    f"date: {when} is more than {ALARM_DATE_AHEAD_MAX_DAYS} days ahead",
+                )
+        if alarm.enabled and next_occurrence(replace(alarm, skip_wake=None), self.tz, now) is None:
+            passed = "has passed" if new_date else "has passed (or it fired); give a new date"
+            raise ProtocolError("invalid_payload", f"date: the wake time {when} {passed}")
 
     async def delete(self, alarm_id: str) -> None:
         """Remove an alarm (a sunrise it started goes on)."""
@@ -643,6 +714,7 @@ class AlarmScheduler:
             now = self._clock()
             due: list[tuple[Alarm, Occurrence]] = []
             forgot = False
+            missed: list[Alarm] = []
             for alarm in list(self._alarms.values()):
                 if alarm.last_wake is not None and alarm.last_wake > now + CLOCK_STEP_BACK_LIMIT:
                     _LOGGER.warning(
@@ -659,8 +731,28 @@ class AlarmScheduler:
                 occurrence = next_occurrence(alarm, self.tz, now)
                 if occurrence is not None and occurrence.starts_at <= now:
                     due.append((alarm, occurrence))
+                elif occurrence is None and alarm.one_off:
+                    missed.append(alarm)
             for alarm, occurrence in due:
-                self._alarms[alarm.id] = replace(alarm, last_wake=occurrence.wake_at)
+                # A one-off alarm fires once: it disables itself as it fires.
+                self._alarms[alarm.id] = replace(
+                    alarm, last_wake=occurrence.wake_at, enabled=not alarm.one_off
+                )
+                if alarm.one_off:
+                    _LOGGER.info(
+                        "Alarm %s fired for its date %s: one-off, now disabled",
+                        alarm.id,
+                        alarm.date,
+                    )
+            for alarm in missed:
+                self._alarms[alarm.id] = replace(alarm, enabled=False)
+                _LOGGER.warning(
+                    "Alarm %s for %s %s did not fire (skipped, or missed while the device "
+                    "was off): one-off, now disabled",
+                    alarm.id,
+                    alarm.date,
+                    alarm.time,
+                )
             if due:
                 alarm, occurrence = max(due, key=lambda d: (d[1].starts_at, d[1].wake_at))
                 late = now - occurrence.starts_at
@@ -675,7 +767,7 @@ class AlarmScheduler:
                     await self._fire(alarm, occurrence)
                 except Exception:
                     _LOGGER.exception("Alarm %s could not start its sunrise", alarm.id)
-            if due or forgot:
+            if due or forgot or missed:
                 # A disk that cannot take it now gets it later: the state file keeps
                 # retrying, and until then the marks hold in memory.
                 with contextlib.suppress(StorageError):
@@ -718,7 +810,11 @@ class AlarmScheduler:
 
 
 def _describe(alarm: Alarm) -> str:
-    days = ",".join("MTWTFSS"[d] for d in alarm.weekdays)
+    days = (
+        ",".join("MTWTFSS"[d] for d in alarm.weekdays)
+        if alarm.date is None
+        else f"once {alarm.date.isoformat()}"
+    )
     state = "on" if alarm.enabled else "off"
     name = "" if alarm.name is None else f"{alarm.name!r} "
     return (

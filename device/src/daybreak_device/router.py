@@ -135,6 +135,7 @@ def _create_alarm(data: dict[str, Any]) -> CreateAlarmCommand:
     command: CreateAlarmCommand = {
         "time": data["time"],
         "weekdays": data["weekdays"],
+        "date": data["date"],
         "enabled": data["enabled"],
         "duration": data["duration"],
         "target_brightness": data["target_brightness"],
@@ -158,6 +159,8 @@ def _update_alarm(data: dict[str, Any]) -> UpdateAlarmCommand:
         command["time"] = data["time"]
     if "weekdays" in data:
         command["weekdays"] = data["weekdays"]
+    if "date" in data:
+        command["date"] = data["date"]
     if "enabled" in data:
         command["enabled"] = data["enabled"]
     if "duration" in data:

@@ -77,6 +77,7 @@
     alarmFormTitle: $("alarm-form-title"),
     alarmTime: $("alarm-time"),
     alarmName: $("alarm-name"),
+    alarmDate: $("alarm-date"),
     alarmDuration: $("alarm-duration"),
     alarmTarget: $("alarm-target"),
     alarmCurve: $("alarm-curve"),
@@ -656,7 +657,7 @@
     // A name of its own; one named by its wake time shows the time alone.
     part("name").textContent = alarmName(alarm) || "";
     part("time").textContent = alarm.time;
-    part("days").textContent = formatDays(alarm.weekdays);
+    part("days").textContent = formatSchedule(alarm);
     part("sunrise").textContent =
       `${formatDuration(alarm.duration)} sunrise to ${toPercent(alarm.target_brightness)}%, ` +
       `${curveName(alarm.curve).toLowerCase()}` +
@@ -686,7 +687,22 @@
   /** How messages call an alarm: "Work 06:30 Mon–Fri" or "06:30 Mon–Fri". */
   function alarmLabel(alarm) {
     const name = alarmName(alarm);
-    return `${name ? `${name} ` : ""}${alarm.time} ${formatDays(alarm.weekdays)}`;
+    return `${name ? `${name} ` : ""}${alarm.time} ${formatSchedule(alarm)}`;
+  }
+
+  /** When an alarm rings: its days ("Mon–Fri"), or its one date ("once, Wed 25 Nov 2026"). */
+  function formatSchedule(alarm) {
+    if (!alarm.date) return formatDays(alarm.weekdays);
+    // The date is the device's local date: format it as a calendar date, not an instant.
+    const [year, month, day] = alarm.date.split("-").map(Number);
+    const shown = new Date(Date.UTC(year, month - 1, day)).toLocaleDateString(undefined, {
+      timeZone: "UTC",
+      weekday: "short",
+      day: "numeric",
+      month: "short",
+      year: "numeric",
+    });
+    return `once, ${shown}`;
   }
 
   /** What an alarm will do next, in words. */
@@ -706,6 +722,8 @@
     time: () => ui.alarmTime.value,
     // null: named by its wake time (alarm.update takes null to take a name away).
     name: () => ui.alarmName.value.trim() || null,
+    // A date makes it a one-off alarm (then the days are not sent); none: weekly.
+    date: () => ui.alarmDate.value || null,
     weekdays: () => ui.alarmDays.filter((box) => box.checked).map((box) => Number(box.value)),
     duration: () => Number(ui.alarmDuration.value) * 60,
     target_brightness: () => Math.max(1, toWire(Number(ui.alarmTarget.value))),
@@ -717,11 +735,15 @@
       Object.entries(alarmFields).map(([key, read]) => [key, read()]),
     );
     if (channels) fields.color_path = ui.alarmColor.value; // colour devices only
+    if (fields.date !== null) delete fields.weekdays;
     return fields;
   }
 
+  /** The days are needed (at least one) only without a date; with one they are off. */
   function checkDays() {
-    const none = !ui.alarmDays.some((box) => box.checked);
+    const dated = Boolean(ui.alarmDate.value);
+    ui.alarmDaySet.disabled = dated;
+    const none = !dated && !ui.alarmDays.some((box) => box.checked);
     ui.alarmDays[0].setCustomValidity(none ? "Choose at least one day." : "");
   }
 
@@ -739,6 +761,7 @@
   function startEditing(alarm, item) {
     ui.alarmTime.value = alarm.time;
     ui.alarmName.value = alarmName(alarm) || "";
+    ui.alarmDate.value = alarm.date || "";
     for (const box of ui.alarmDays) box.checked = alarm.weekdays.includes(Number(box.value));
     checkDays();
     ui.alarmDuration.value = String(Math.max(1, Math.round(alarm.duration / 60)));
@@ -794,6 +817,7 @@
   });
 
   ui.alarmDaySet.addEventListener("change", checkDays);
+  ui.alarmDate.addEventListener("input", checkDays);
 
   ui.alarmForm.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -803,9 +827,10 @@
     saving = true;
     try {
       if (!editing) {
-        const { name, ...rest } = fields;
+        const { name, date, ...rest } = fields;
         const ack = await command("alarm.create", {
           ...rest,
+          ...(date === null ? {} : { date }),
           ...(name === null ? {} : { name }),
           enabled: true,
         });
