@@ -158,3 +158,32 @@ async def test_skip_cancel_next_and_sunrise_tools(
     failed, data = await call(api, "daybreak__start_sunrise", minutes=5)
     assert (failed, data["sunrise_minutes"]) == (False, 5)
     assert device.server.controller.snapshot()["sunrise"]["duration"] == 300
+
+
+async def test_sunset_snooze_and_dismiss_tools(api: llm.APIInstance, device: Device) -> None:
+    failed, data = await call(api, "daybreak__snooze")
+    assert (failed, data["message"]) == (True, "No alarm is ringing on Bedroom: nothing to snooze.")
+    failed, data = await call(api, "daybreak__dismiss", light="Bedroom")
+    assert (failed, data["message"]) == (
+        True,
+        "No alarm is ringing on Bedroom: nothing to dismiss.",
+    )
+
+    await device.server.controller.start_sunrise(
+        {"duration": 600.0, "target_brightness": 200.0, "start_brightness": 50.0},
+        alarm_id="wake",
+    )
+    failed, data = await call(api, "daybreak__snooze")
+    assert not failed
+    assert data["snooze_minutes"] == 9
+    assert datetime.fromisoformat(data["wake_at"]) == datetime.fromisoformat(
+        device.server.state()["alarm"]["wake_at"]
+    )
+    failed, data = await call(api, "daybreak__dismiss")
+    assert (failed, data["on"]) == (False, False)
+    assert device.server.state()["alarm"] is None
+
+    await device.server.execute("light.set", {"brightness": 120})
+    failed, data = await call(api, "daybreak__start_sunset", minutes=15)
+    assert (failed, data["sunset_minutes"]) == (False, 15)
+    assert device.server.controller.snapshot()["sunset"]["duration"] == 900

@@ -262,3 +262,52 @@ async def test_the_intents_are_registered_and_validate_their_slots(
     )
     assert response.response_type is intent.IntentResponseType.ACTION_DONE
     assert date.fromisoformat(alarms(device)[0]["date"]).weekday() == 1
+
+
+@pytest.mark.usefixtures("assist")
+async def test_start_a_sunset_by_voice(hass: HomeAssistant, device: Device) -> None:
+    await device.server.execute("light.set", {"brightness": 180})
+    assert await say(hass, "start a sunset") == (
+        "action_done",
+        "Starting a 30-minute sunset on Bedroom.",
+    )
+    assert device.server.controller.snapshot()["sunset"]["duration"] == 1800
+    assert await say(hass, "start a 10 minute sunset in the bedroom") == (
+        "action_done",
+        "Starting a 10-minute sunset on Bedroom.",
+    )
+    assert device.server.controller.snapshot()["sunset"]["duration"] == 600
+    assert await say(hass, "start a 999 minute sunset") == (
+        "error",
+        "A sunset lasts 1 to 180 minutes, not 999.",
+    )
+
+
+@pytest.mark.usefixtures("assist")
+async def test_snooze_and_dismiss_by_voice(hass: HomeAssistant, device: Device) -> None:
+    """Outside an alarm both answer why and change nothing; during an alarm's sunrise
+    "snooze" dims it for the snooze length and "I'm up" ends the alarm."""
+    for text, verb in (("snooze", "snooze"), ("dismiss the alarm", "dismiss")):
+        assert await say(hass, text) == (
+            "error",
+            f"No alarm is ringing on Bedroom: nothing to {verb}.",
+        )
+    assert device.server.state()["alarm"] is None
+
+    await device.server.controller.start_sunrise(
+        {"duration": 600.0, "target_brightness": 200.0, "start_brightness": 50.0},
+        alarm_id="wake",
+    )
+    kind, speech = await say(hass, "snooze the alarm")
+    assert kind == "action_done"
+    alarm = device.server.state()["alarm"]
+    assert alarm["snoozes"] == 1
+    wake = datetime.fromisoformat(alarm["wake_at"]).astimezone(BERLIN)
+    assert speech == f"Snoozing Bedroom for 9 minutes; the sunrise now ends at {wake:%H:%M}."
+    assert device.server.state()["brightness"] == 0  # the snooze level: off
+
+    assert await say(hass, "I'm up") == (
+        "action_done",
+        "Good morning: the alarm on Bedroom is dismissed and the light is off.",
+    )
+    assert device.server.state()["alarm"] is None

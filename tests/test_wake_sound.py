@@ -113,7 +113,9 @@ def volumes(changes: list[tuple[str, Any, Any]]) -> list[float]:
     return seen
 
 
-async def test_blueprint_validates(hass: HomeAssistant, player: list[Any]) -> None:
+async def test_blueprint_validates(
+    hass: HomeAssistant, init_integration: MockConfigEntry, player: list[Any]
+) -> None:
     await setup_automation(hass)
     blueprint = await async_get_blueprints(hass).async_get_blueprint(BLUEPRINT)
     assert blueprint.validate() is None
@@ -126,11 +128,17 @@ async def test_blueprint_validates(hass: HomeAssistant, player: list[Any]) -> No
         "media_player",
         "media",
     }
-    assert inputs["stop_event_types"]["default"] == ["sunrise_cancelled"]
+    assert inputs["stop_event_types"]["default"] == [
+        "sunrise_cancelled",
+        "alarm_dismissed",
+        "alarm_snoozed",
+    ]
     for spec in inputs.values():
         selector.validate_selector(spec["selector"])
-    # The stop events take the future dismiss/snooze types too.
-    selector.selector(inputs["stop_event_types"]["selector"])(["alarm_dismissed", "alarm_snoozed"])
+    # Every default is an event type the Sunrise events entity has.
+    events = hass.states.get(EVENTS)
+    assert events is not None
+    assert set(inputs["stop_event_types"]["default"]) <= set(events.attributes["event_types"])
 
 
 async def test_an_alarm_ends_with_a_rising_sound_that_a_stop_ends(
@@ -164,10 +172,8 @@ async def test_an_alarm_ends_with_a_rising_sound_that_a_stop_ends(
     assert hass.states.get(PLAYER).attributes["media_content_id"] == "wake-up-song"
     assert hass.states.get(PLAYER).state == "playing"
 
-    # Stopping the sunrise (the dismiss of today) stops the sound.
-    await hass.services.async_call(
-        "daybreak", "stop_sunrise", {"entity_id": ENTITY_ID}, blocking=True
-    )
+    # Dismissing the alarm (here by the Dismiss button) stops the sound.
+    await hass.services.async_call("daybreak", "dismiss", {"entity_id": ENTITY_ID}, blocking=True)
     await wait_for(lambda: hass.states.get(PLAYER).state == "off")
 
 

@@ -7,8 +7,8 @@ returns what happened as plain data; a failure is an :class:`ActionError` whose
 ``str()`` is a sentence to say ("There is no Daybreak light called Kitchen.").
 
 Times are the device's: "tomorrow" is tomorrow in the device's time zone, where its
-alarms ring. Adding an action (snooze, dismiss, sunset) is one function here and one
-row in each of the tables of ``intents.py`` and ``llm_api.py``.
+alarms ring. Each action is one function here and one row in each of the tables of
+``intents.py`` and ``llm_api.py``.
 """
 
 from __future__ import annotations
@@ -21,15 +21,18 @@ from typing import Any
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
-from .client import Alarm, DaybreakError
+from .client import Alarm, DaybreakCommandError, DaybreakError, DaybreakState
 from .const import DOMAIN, WEEKDAY_NAMES
 from .coordinator import DaybreakConfigEntry, DaybreakCoordinator
 from .protocol import (
     ALARM_DATE_AHEAD_MAX_DAYS,
     ALARM_DURATION_MAX,
     ALARM_DURATION_MIN,
+    DEFAULT_SUNSET_DURATION,
     SUNRISE_DURATION_MAX,
     SUNRISE_DURATION_MIN,
+    SUNSET_DURATION_MAX,
+    SUNSET_DURATION_MIN,
 )
 
 #: Words for sets of weekdays a voice may give instead of a date.
@@ -157,15 +160,15 @@ def describe_moment(light: Light, moment: datetime) -> str:
     return f"{local:%H:%M} {when} ({day})" if when else f"{local:%H:%M} on {day}"
 
 
-def _minutes(minutes: float | None, low: float, high: float, default: float) -> float:
+def _minutes(
+    minutes: float | None, low: float, high: float, default: float, what: str = "sunrise"
+) -> float:
     """Seconds for a duration in minutes within ``[low, high]`` seconds."""
     if minutes is None:
         return default
     seconds = float(minutes) * 60
     if not low <= seconds <= high:
-        raise ActionError(
-            f"A sunrise lasts {low / 60:g} to {high / 60:g} minutes, not {minutes:g}."
-        )
+        raise ActionError(f"A {what} lasts {low / 60:g} to {high / 60:g} minutes, not {minutes:g}.")
     return seconds
 
 
@@ -376,6 +379,98 @@ async def async_start_sunrise(
         coordinator.client.start_sunrise(duration=seconds, curve=coordinator.sunrise_curve),
     )
     return SunriseStarted(light, seconds)
+
+
+@dataclass(frozen=True, slots=True)
+class SunsetStarted:
+    """What :func:`async_start_sunset` did."""
+
+    light: Light
+    seconds: float
+
+    def speech(self) -> str:
+        """The answer."""
+        return f"Starting a {round(self.seconds / 60)}-minute sunset on {self.light.name}."
+
+
+async def async_start_sunset(
+    hass: HomeAssistant, *, light_name: str | None, minutes: float | None = None
+) -> SunsetStarted:
+    """Fade the light to off (the device's default length, 30 minutes, unless given)."""
+    light = find_light(hass, light_name)
+    seconds = _minutes(
+        minutes, SUNSET_DURATION_MIN, SUNSET_DURATION_MAX, DEFAULT_SUNSET_DURATION, "sunset"
+    )
+    await _device(
+        light,
+        light.coordinator.client.start_sunset(
+            duration=seconds, curve=light.coordinator.sunrise_curve
+        ),
+    )
+    return SunsetStarted(light, seconds)
+
+
+@dataclass(frozen=True, slots=True)
+class Snoozed:
+    """What :func:`async_snooze` did: the alarm's new wake time."""
+
+    light: Light
+    minutes: int
+    wake_at: datetime | None
+
+    def speech(self) -> str:
+        """The answer."""
+        wake = (
+            ""
+            if self.wake_at is None
+            else f"; the sunrise now ends at {self.wake_at.astimezone(self.light.timezone):%H:%M}"
+        )
+        return f"Snoozing {self.light.name} for {self.minutes} minutes{wake}."
+
+
+async def _alarm_command(light: Light, verb: str, snooze: bool) -> DaybreakState:
+    """Snooze or dismiss; without an alarm in progress, an answer that says so."""
+    client = light.coordinator.client
+    try:
+        return await (client.snooze() if snooze else client.dismiss())
+    except DaybreakCommandError as err:
+        if err.code == "no_alarm":
+            raise ActionError(f"No alarm is ringing on {light.name}: nothing to {verb}.") from err
+        raise ActionError(f"{light.name} could not do that: {err.message}.") from err
+    except DaybreakError as err:
+        raise ActionError(f"{light.name} could not do that: it did not answer.") from err
+
+
+async def async_snooze(hass: HomeAssistant, *, light_name: str | None) -> Snoozed:
+    """Snooze the alarm in progress."""
+    light = find_light(hass, light_name)
+    state = await _alarm_command(light, "snooze", snooze=True)
+    alarm = state.alarm
+    return Snoozed(
+        light,
+        round(state.wake_settings.snooze_length / 60),
+        None if alarm is None else alarm.wake_at,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Dismissed:
+    """What :func:`async_dismiss` did."""
+
+    light: Light
+    on: bool
+
+    def speech(self) -> str:
+        """The answer."""
+        light = "stays on" if self.on else "is off"
+        return f"Good morning: the alarm on {self.light.name} is dismissed and the light {light}."
+
+
+async def async_dismiss(hass: HomeAssistant, *, light_name: str | None) -> Dismissed:
+    """Dismiss the alarm in progress."""
+    light = find_light(hass, light_name)
+    state = await _alarm_command(light, "dismiss", snooze=False)
+    return Dismissed(light, state.on)
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,9 @@ INTENT_SKIP_NEXT_ALARM = "DaybreakSkipNextAlarm"
 INTENT_CANCEL_ALARM = "DaybreakCancelAlarm"
 INTENT_START_SUNRISE = "DaybreakStartSunrise"
 INTENT_NEXT_WAKE_UP = "DaybreakNextWakeUp"
+INTENT_START_SUNSET = "DaybreakStartSunset"
+INTENT_SNOOZE = "DaybreakSnooze"
+INTENT_DISMISS = "DaybreakDismiss"
 
 #: Slots every intent takes: the light's name (the only light when not given).
 _LIGHT: dict[Any, Any] = {vol.Optional("light"): cv.string}
@@ -82,6 +85,21 @@ async def _start_sunrise(hass: HomeAssistant, slots: dict[str, Any]) -> str:
     return result.speech()
 
 
+async def _start_sunset(hass: HomeAssistant, slots: dict[str, Any]) -> str:
+    result = await actions.async_start_sunset(
+        hass, light_name=_value(slots, "light"), minutes=_value(slots, "minutes")
+    )
+    return result.speech()
+
+
+async def _snooze(hass: HomeAssistant, slots: dict[str, Any]) -> str:
+    return (await actions.async_snooze(hass, light_name=_value(slots, "light"))).speech()
+
+
+async def _dismiss(hass: HomeAssistant, slots: dict[str, Any]) -> str:
+    return (await actions.async_dismiss(hass, light_name=_value(slots, "light"))).speech()
+
+
 async def _next_wake_up(hass: HomeAssistant, slots: dict[str, Any]) -> str:
     return (await actions.async_next_wake_up(hass, light_name=_value(slots, "light"))).speech()
 
@@ -130,6 +148,24 @@ INTENTS: tuple[IntentSpec, ...] = (
         "Starts a sunrise on a Daybreak light now",
         {**_LIGHT, vol.Optional("minutes"): _MINUTES},
         _start_sunrise,
+    ),
+    IntentSpec(
+        INTENT_START_SUNSET,
+        "Starts a sunset on a Daybreak light now (it fades to off)",
+        {**_LIGHT, vol.Optional("minutes"): _MINUTES},
+        _start_sunset,
+    ),
+    IntentSpec(
+        INTENT_SNOOZE,
+        "Snoozes the Daybreak alarm that is ringing (its sunrise)",
+        _LIGHT,
+        _snooze,
+    ),
+    IntentSpec(
+        INTENT_DISMISS,
+        "Dismisses the Daybreak alarm that is ringing (its sunrise)",
+        _LIGHT,
+        _dismiss,
     ),
     IntentSpec(
         INTENT_NEXT_WAKE_UP,

@@ -113,6 +113,32 @@ async def _start_sunrise(hass: HomeAssistant, args: dict[str, Any]) -> JsonObjec
     }
 
 
+async def _start_sunset(hass: HomeAssistant, args: dict[str, Any]) -> JsonObjectType:
+    result = await actions.async_start_sunset(
+        hass, light_name=args.get("light"), minutes=args.get("minutes")
+    )
+    return {
+        "light": result.light.name,
+        "sunset_minutes": round(result.seconds / 60),
+        "said": result.speech(),
+    }
+
+
+async def _snooze(hass: HomeAssistant, args: dict[str, Any]) -> JsonObjectType:
+    result = await actions.async_snooze(hass, light_name=args.get("light"))
+    return {
+        "light": result.light.name,
+        "snooze_minutes": result.minutes,
+        "wake_at": None if result.wake_at is None else result.wake_at.isoformat(),
+        "said": result.speech(),
+    }
+
+
+async def _dismiss(hass: HomeAssistant, args: dict[str, Any]) -> JsonObjectType:
+    result = await actions.async_dismiss(hass, light_name=args.get("light"))
+    return {"light": result.light.name, "on": result.on, "said": result.speech()}
+
+
 async def _next_wake_up(hass: HomeAssistant, args: dict[str, Any]) -> JsonObjectType:
     result = await actions.async_next_wake_up(hass, light_name=args.get("light"))
     return {
@@ -184,6 +210,30 @@ TOOLS: tuple[ToolSpec, ...] = (
             _LIGHT: str,
         },
         _start_sunrise,
+    ),
+    ToolSpec(
+        "daybreak__start_sunset",
+        "Start a sunset on a Daybreak light now: it fades to off, to fall asleep by.",
+        {
+            vol.Optional("minutes", description="Sunset length, 1-180 minutes"): vol.All(
+                vol.Coerce(float), vol.Range(min=1, max=180)
+            ),
+            _LIGHT: str,
+        },
+        _start_sunset,
+    ),
+    ToolSpec(
+        "daybreak__snooze",
+        "Snooze the Daybreak alarm that is ringing: the light dims for the snooze length "
+        "(9 minutes unless set otherwise), then the sunrise goes on and ends that much later.",
+        {_LIGHT: str},
+        _snooze,
+    ),
+    ToolSpec(
+        "daybreak__dismiss",
+        "Dismiss the Daybreak alarm that is ringing (the user is up).",
+        {_LIGHT: str},
+        _dismiss,
     ),
     ToolSpec(
         "daybreak__next_wake_up",
