@@ -170,7 +170,12 @@ async def test_sunset_snooze_and_dismiss_tools(api: llm.APIInstance, device: Dev
     )
 
     await device.server.controller.start_sunrise(
-        {"duration": 600.0, "target_brightness": 200.0, "start_brightness": 50.0},
+        {
+            "duration": 600.0,
+            "target_brightness": 200.0,
+            "start_brightness": 50.0,
+            "curve": "linear",
+        },
         alarm_id="wake",
     )
     failed, data = await call(api, "daybreak__snooze")

@@ -42,7 +42,7 @@ async def test_set_alarm_with_a_date_two_weeks_ahead(
     assert attributes["date"] == "2026-12-07"
     assert attributes["next_wake_up"] == "2026-12-07T05:15:00+01:00"
     # The coordinator's model has it as a date.
-    assert init_integration.runtime_data.alarms["trip"].date == date(2026, 12, 7)
+    assert init_integration.runtime_data.data.alarms["trip"].date == date(2026, 12, 7)
 
     # New weekdays make it weekly; a date makes it one-off again.
     await set_alarm(hass, alarm_id="trip", weekdays=["sat", "sun"])

@@ -295,7 +295,12 @@ async def test_snooze_and_dismiss_by_voice(hass: HomeAssistant, device: Device) 
     assert device.server.state()["alarm"] is None
 
     await device.server.controller.start_sunrise(
-        {"duration": 600.0, "target_brightness": 200.0, "start_brightness": 50.0},
+        {
+            "duration": 600.0,
+            "target_brightness": 200.0,
+            "start_brightness": 50.0,
+            "curve": "linear",
+        },
         alarm_id="wake",
     )
     kind, speech = await say(hass, "snooze the alarm")
