@@ -10,12 +10,19 @@ dismiss, sunset) is a row and a function. A tool answers with what it did, or wi
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import voluptuous as vol
+if TYPE_CHECKING and sys.version_info >= (3, 14):
+    # Home Assistant 2026.10 and later (on Python 3.14) type their tools with probatio,
+    # which voluptuous maps onto at run time (see services.py).
+    import probatio as vol
+else:
+    import voluptuous as vol
+
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import llm
 from homeassistant.util.json import JsonObjectType
