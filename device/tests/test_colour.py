@@ -541,3 +541,42 @@ async def test_a_single_channel_state_file_loads_on_a_colour_device(
     state = device.server.controller.snapshot()
     assert (state["on"], state["level"], state["color_temp_kelvin"]) == (True, 100.0, 2700)
     assert device.duties["warm"] == pytest.approx(lightness_to_y(100), rel=1e-3)
+
+
+async def test_a_sunset_warms_as_it_dims_and_the_colour_comes_back(start) -> None:
+    """On a CCT strip a sunset from 5000 K moves toward the warm white as it dims (in
+    mired, with the curve); off at its end, the light comes back on at 5000 K."""
+    device = await start(channels=CCT, calibration=CCT_CAL)
+    await set_light(device, brightness=200, color_temp_kelvin=5000)
+    controller = device.server.controller
+    client = await Client.open(device.url)
+    try:
+        ack = await client.call("sunset.start", {"duration": 600})
+        assert ack["ok"], ack
+    finally:
+        await client.sio.disconnect()
+    ramp = controller._ramp  # noqa: SLF001 - the schedule the ticks follow
+    assert ramp is not None
+    # Halfway: halfway in mired between 5000 K (200 mired) and 2700 K (370 mired).
+    middle = ramp.colour_at(300)
+    assert middle is not None
+    assert 1e6 / middle.kelvin == pytest.approx((200 + 1e6 / 2700) / 2, rel=1e-3)
+    assert ramp.colour_at(600).kelvin == pytest.approx(2700, abs=1)  # type: ignore[union-attr]
+    await asyncio.sleep(0.5)
+    shown = controller.snapshot()
+    assert 4900 < shown["color_temp_kelvin"] < 5000  # warmer already, a little
+    assert device.duties["warm"] > 0
+
+    # A short one to its end (from 5000 K again: a command ends the first): off, then on
+    # again at 5000 K.
+    await set_light(device, brightness=200, color_temp_kelvin=5000)
+    before = dict(device.duties)
+    await controller.start_sunset({"duration": 0.5, "start_brightness": None, "curve": "linear"})
+    for _ in range(40):
+        await asyncio.sleep(0.05)
+        if controller.snapshot()["sunset"] is None:
+            break
+    assert controller.snapshot()["on"] is False
+    state = await set_light(device, on=True)
+    assert state["color_temp_kelvin"] == 5000
+    assert device.duties == pytest.approx(before, rel=1e-6)  # the same mix of the whites

@@ -162,6 +162,14 @@ class Ramp:
         fraction = apply_curve(self.curve, self.progress(elapsed))
         return self.start + (self.target - self.start) * fraction
 
+    @property
+    def end_colour(self) -> Colour | None:
+        """The colour the light keeps when the ramp ends: its target, but a sunset's start.
+
+        A sunset warms as it dims to off; the next time the light is on, it is as before.
+        """
+        return self.colour_start if self.kind == "sunset" else self.colour_target
+
     def colour_at(self, elapsed: float) -> Colour | None:
         """The colour the schedule calls for after ``elapsed`` seconds (``None``: none)."""
         if self.colour_start is None or self.colour_target is None:
@@ -437,8 +445,8 @@ class LightController:
                 return
             # It ended while we were down: land where it was going (a sunset: off).
             self._level = ramp.target
-            if ramp.colour_target is not None:
-                self._colour = self._clamp(ramp.colour_target)
+            if ramp.end_colour is not None:
+                self._colour = self._clamp(ramp.end_colour)
             if ramp.target <= 0:
                 self._on = False
             self._store.request_save()
@@ -793,7 +801,20 @@ class LightController:
                 start = self._level if self._on and self._level > 0 else self._on_brightness
             self._end_session()
             await self._cancel_ramp_task()
-            ramp = Ramp("sunset", start, 0.0, command["duration"], command["curve"], self._wall())
+            # On colour channels it also warms as it dims, toward the colour a sunrise
+            # starts from (red-orange; a CCT strip's warm white); the colour comes back
+            # when it ends, for the next time the light is turned on.
+            warm = None if self._mixer is None else self._sunrise_colours("sunrise", None, None)[0]
+            ramp = Ramp(
+                "sunset",
+                start,
+                0.0,
+                command["duration"],
+                command["curve"],
+                self._wall(),
+                colour_start=None if warm is None else self._colour,
+                colour_target=warm,
+            )
             self._on = True
             self._begin_ramp(ramp)
             self._ramp_event("started", ramp)
@@ -1025,7 +1046,7 @@ class LightController:
                 next_progress = now + self._progress_interval
                 self._notify()
         self._elapsed = ramp.duration
-        self._show(ramp.target, ramp.colour_target)
+        self._show(ramp.target, ramp.end_colour)
         self._ramp = None
         self._ramp_task = None
         if ramp.target <= 0:
