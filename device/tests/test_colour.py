@@ -555,7 +555,7 @@ async def test_a_sunset_warms_as_it_dims_and_the_colour_comes_back(start) -> Non
         assert ack["ok"], ack
     finally:
         await client.sio.disconnect()
-    ramp = controller._ramp  # noqa: SLF001 - the schedule the ticks follow
+    ramp = controller._ramp  # the schedule the ticks follow
     assert ramp is not None
     # Halfway: halfway in mired between 5000 K (200 mired) and 2700 K (370 mired).
     middle = ramp.colour_at(300)
