@@ -40,20 +40,11 @@ class DaybreakEventExtraStoredData(EventExtraStoredData):
     daybreak_last_state: str | None = None
 
 
-class DaybreakSunriseEvent(DaybreakEntity, DaybreakRestoreEntity, EventEntity):
-    """Fires as the device reports sunrises and alarms (e.g. start music when one finishes).
+class _DaybreakEventEntity(DaybreakEntity, DaybreakRestoreEntity, EventEntity):
+    """An event entity fed by the device's one-off events, its last one kept over a reload.
 
-    The attributes carry the ``alarm_id`` (``None`` for a sunrise started by a
-    command) and the event's details from the device. The last event is kept over a
-    reload while the device is away (:class:`DaybreakRestoreEntity`).
+    Subclasses pick and map the events they show in :meth:`_handle_event`.
     """
-
-    _attr_translation_key = "sunrise"
-    _attr_event_types = [event for event in EVENT_TYPES if event != BUTTON_PRESS_TYPE]
-
-    def __init__(self, coordinator: DaybreakCoordinator) -> None:
-        """Create the event entity of the coordinator's device."""
-        super().__init__(coordinator, "events")
 
     @property
     def extra_restore_state_data(self) -> DaybreakEventExtraStoredData:
@@ -70,13 +61,33 @@ class DaybreakSunriseEvent(DaybreakEntity, DaybreakRestoreEntity, EventEntity):
 
     @callback
     def _handle_event(self, event: DaybreakEvent) -> None:
+        raise NotImplementedError
+
+
+class DaybreakSunriseEvent(_DaybreakEventEntity):
+    """Fires as the device reports sunrises and alarms (e.g. start music when one finishes).
+
+    The attributes carry the ``alarm_id`` (``None`` for a sunrise started by a
+    command) and the event's details from the device. The last event is kept over a
+    reload while the device is away (:class:`DaybreakRestoreEntity`).
+    """
+
+    _attr_translation_key = "sunrise"
+    _attr_event_types = [event for event in EVENT_TYPES if event != BUTTON_PRESS_TYPE]
+
+    def __init__(self, coordinator: DaybreakCoordinator) -> None:
+        """Create the event entity of the coordinator's device."""
+        super().__init__(coordinator, "events")
+
+    @callback
+    def _handle_event(self, event: DaybreakEvent) -> None:
         if event.type == BUTTON_PRESS_TYPE:
             return
         self._trigger_event(event.type, {"alarm_id": event.alarm_id, **event.data})
         self.async_write_ha_state()
 
 
-class DaybreakButtonEvent(DaybreakEntity, DaybreakRestoreEntity, EventEntity):
+class DaybreakButtonEvent(_DaybreakEventEntity):
     """The bedside button's presses, in Home Assistant's standard button event types.
 
     ``press_start``, ``press_end``, ``long_press_start``, ``long_press_end``,
@@ -93,19 +104,6 @@ class DaybreakButtonEvent(DaybreakEntity, DaybreakRestoreEntity, EventEntity):
     def __init__(self, coordinator: DaybreakCoordinator) -> None:
         """Create the button entity of the coordinator's device."""
         super().__init__(coordinator, "bedside_button")
-
-    @property
-    def extra_restore_state_data(self) -> DaybreakEventExtraStoredData:
-        """The last press's type and attributes, and its time."""
-        data = super().extra_restore_state_data
-        return DaybreakEventExtraStoredData(
-            data.last_event_type, data.last_event_attributes, self._state_to_keep()
-        )
-
-    async def async_added_to_hass(self) -> None:
-        """Listen to the device's events."""
-        await super().async_added_to_hass()
-        self.async_on_remove(self.coordinator.async_add_event_listener(self._handle_event))
 
     @callback
     def _handle_event(self, event: DaybreakEvent) -> None:
